@@ -1,0 +1,52 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    // Sinks are plugins: they may use the event types and shared helpers, never the receiver or pipeline.
+    files: ['sinks/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src/receiver/**', '**/src/pipeline/**', '**/src/app/**'],
+              message: 'sinks/ must not import receiver, pipeline or app code',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Providers are pure: no queue, no Redis, no HTTP server.
+    files: ['src/providers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['bullmq', 'ioredis', 'express'],
+          patterns: [
+            { group: ['**/pipeline/**', '**/receiver/**'], message: 'providers are pure functions' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/main.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,66 @@
+import { decodeStandardWebhookSecret } from '../../src/standard-webhooks/standard-webhook-secret';
+import { signStandardWebhook } from '../../src/standard-webhooks/sign-standard-webhook';
+import { classifyHttpStatus } from '../classify-http-status';
+import { RetryableDeliveryError } from '../delivery-errors';
+import { parseRetryAfter } from '../parse-retry-after';
+import type { Sink, SinkDeps } from '../sink';
+import { defaultHttpTimeoutMs, type HttpSinkConfig } from './config';
+
+/**
+ * POSTs `{ type, timestamp, data: CiEvent }` as JSON, signed with Standard Webhooks headers.
+ * `webhook-id` is the notification id, the same on every retry, so the receiver can drop repeats.
+ */
+export function createHttpSink(config: HttpSinkConfig, deps: SinkDeps): Sink {
+  const { fetch = globalThis.fetch, now = Date.now } = deps;
+  const key = config.secret === undefined ? undefined : decodeStandardWebhookSecret(config.secret);
+  const timeoutMs = config.timeoutMs ?? defaultHttpTimeoutMs;
+  const name = `http[${config.id}]`;
+  return {
+    id: config.id,
+    type: 'http',
+    async deliver(notification) {
+      const { event } = notification;
+      const sentAt = now();
+      const body = JSON.stringify({
+        type: `ci.${event.kind}.${event.status}`,
+        timestamp: new Date(sentAt).toISOString(),
+        data: event,
+      });
+      const timestamp = Math.floor(sentAt / 1000);
+      const headers: Record<string, string> = {
+        // Lower-cased so the relay's own headers below replace, not join, a configured `Content-Type`.
+        ...Object.fromEntries(Object.entries(config.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+        'content-type': 'application/json',
+        'user-agent': 'ci-relay',
+        'webhook-id': notification.id,
+        'webhook-timestamp': String(timestamp),
+      };
+      if (key) headers['webhook-signature'] = signStandardWebhook(key, notification.id, timestamp, body);
+      let response: Response;
+      try {
+        response = await fetch(config.url, {
+          method: 'POST',
+          headers,
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (cause) {
+        const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
+        throw new RetryableDeliveryError(
+          `${name}: ${timedOut ? `no answer within ${timeoutMs} ms` : 'request failed'}`,
+          timedOut ? 'timeout' : 'network',
+          { cause },
+        );
+      }
+      // Drain the body so the connection goes back to the pool.
+      await response.arrayBuffer().catch(() => undefined);
+      const failure = classifyHttpStatus(
+        response.status,
+        name,
+        parseRetryAfter(response.headers.get('retry-after'), now()),
+      );
+      if (failure) throw failure;
+    },
+  };
+}

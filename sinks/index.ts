@@ -1,0 +1,28 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { createHttpSink } from './http';
+import { httpSinkConfigSchema } from './http/config';
+import type { SinkFactory } from './sink';
+
+/** Every sink type's config schema, by type. Adding a sink: one line here and one in {@link sinkFactories}. */
+export const sinkConfigSchemas = {
+  http: httpSinkConfigSchema,
+};
+
+/** A sink type name. */
+export type SinkType = keyof typeof sinkConfigSchemas;
+
+/** Config of any sink: a union discriminated on `type`. */
+export type SinkConfig = { [T in SinkType]: Static<(typeof sinkConfigSchemas)[T]> }[SinkType];
+
+/** The explicit sink registry. */
+export const sinkFactories = {
+  http: createHttpSink,
+} satisfies { [T in SinkType]: SinkFactory<Extract<SinkConfig, { type: T }>> };
+
+/** The config schema of any sink, discriminated on `type` (ajv `discriminator`). */
+export const anySinkConfigSchema = Type.Unsafe<SinkConfig>({
+  type: 'object',
+  required: ['type'],
+  discriminator: { propertyName: 'type' },
+  oneOf: Object.values(sinkConfigSchemas),
+});

@@ -1,0 +1,94 @@
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { ConfigStore } from '../config/config-store';
+import type { RelayMetrics } from '../metrics/create-metrics';
+import type { EnqueueEvents } from '../pipeline/enqueue-events';
+import { createWebhookHandler } from '../receiver/create-webhook-handler';
+
+/** Dependencies of {@link createApp}. */
+export interface AppDeps {
+  configStore: ConfigStore;
+  log: Logger;
+  metrics: RelayMetrics;
+  /** Resolves true when Redis answers. */
+  isReady: () => Promise<boolean>;
+  /** Present when this process receives webhooks (`--role receiver` or `all`). */
+  enqueue?: EnqueueEvents;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
+}
+
+const jsonError = (code: string, message: string) => ({ error: { code, message } });
+
+/** The relay's HTTP surface: webhooks, health, readiness and metrics. */
+export function createApp(deps: AppDeps): express.Express {
+  const { configStore, log, metrics, isReady, enqueue } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const ready = await isReady().catch(() => false);
+    if (ready) res.json({ status: 'ready' });
+    else res.status(503).json(jsonError('not_ready', 'Redis is not reachable'));
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  if (enqueue) {
+    // The raw bytes are what was signed: no JSON parser runs before verification.
+    let limit = 0;
+    let rawParser: RequestHandler = (_req, _res, next) => next();
+    const raw: RequestHandler = (req, res, next) => {
+      const current = configStore.current().bodyLimitBytes;
+      if (current !== limit) {
+        limit = current;
+        rawParser = express.raw({ type: () => true, limit });
+      }
+      rawParser(req, res, next);
+    };
+    const handler = createWebhookHandler({
+      configStore,
+      enqueue,
+      log: log.child({ component: 'receiver' }),
+      metrics,
+      ...(deps.now && { now: deps.now }),
+    });
+    app.post('/hooks/:sourceId', raw, handler);
+    app.all('/hooks/:sourceId', (_req, res) => {
+      res.status(405).set('allow', 'POST').json(jsonError('method_not_allowed', 'webhooks are POSTed'));
+    });
+  }
+
+  app.use((_req, res) => void res.status(404).json(jsonError('not_found', 'no such endpoint')));
+  const onError: ErrorRequestHandler = (
+    err: { type?: string; status?: number; message?: string },
+    req,
+    res,
+    _next,
+  ) => {
+    const sourceId = /^\/hooks\/([^/]+)/.exec(req.path)?.[1];
+    if (err.type === 'entity.too.large') {
+      metrics.webhooks.inc({
+        source: sourceId && configStore.current().sources.has(sourceId) ? sourceId : '(unknown)',
+        outcome: 'payload_too_large',
+      });
+      res
+        .status(413)
+        .json(
+          jsonError('payload_too_large', `body is larger than ${configStore.current().bodyLimitBytes} bytes`),
+        );
+      return;
+    }
+    if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      res.status(err.status).json(jsonError('bad_request', 'the request could not be read'));
+      return;
+    }
+    log.error({ err, path: req.path }, '[http] unexpected error');
+    res.status(500).json(jsonError('internal', 'internal error'));
+  };
+  app.use(onError);
+  return app;
+}

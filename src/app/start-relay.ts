@@ -1,0 +1,152 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createConfigStore, type ConfigStore } from '../config/config-store';
+import { createMetrics } from '../metrics/create-metrics';
+import { createDeliveryWorkers } from '../pipeline/create-delivery-workers';
+import { createRedis } from '../pipeline/create-redis';
+import { createRouterWorker } from '../pipeline/create-router-worker';
+import { createEventEnqueuer } from '../pipeline/enqueue-events';
+import { defaultKeyPrefix, eventQueueName } from '../pipeline/queue-names';
+import type { SinkDeps } from '../../sinks/sink';
+import { createApp } from './create-app';
+import { startPrivateRedis, type PrivateRedis } from './start-private-redis';
+
+/** What this process does: receive webhooks, run the workers, or both. */
+export type Role = 'all' | 'receiver' | 'worker';
+
+/** Options of {@link startRelay}. */
+export interface RelayOptions {
+  configFile: string;
+  /** @defaultValue `all` */
+  role?: Role;
+  /** Redis to use; when absent, a private redis-server is started under `.data/`. */
+  redisUrl?: string | undefined;
+  /** @defaultValue 8080; 0 picks a free port */
+  port?: number;
+  /** @defaultValue `0.0.0.0` */
+  host?: string;
+  /** Redis key prefix (tests use one per test). @defaultValue `ci-relay` */
+  prefix?: string;
+  log: Logger;
+  /** Watch the config file and reload on change. @defaultValue true */
+  watchConfig?: boolean;
+  /** Handed to every sink (tests pass their own fetch or clock). */
+  sinkDeps?: Omit<SinkDeps, 'log'>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A running relay. */
+export interface RunningRelay {
+  /** Base URL of its HTTP server. */
+  url: string;
+  configStore: ConfigStore;
+  /** Stops accepting, lets in-flight work finish, closes Redis. */
+  close(): Promise<void>;
+}
+
+/** Starts the relay in the given role. Throws ConfigError on an invalid config. */
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const { configFile, role = 'all', port = 8080, host = '0.0.0.0', prefix = defaultKeyPrefix, log } = options;
+  const configStore = createConfigStore(configFile, {
+    log: log.child({ component: 'config' }),
+    watchFile: options.watchConfig ?? true,
+    ...(options.env && { env: options.env }),
+  });
+  const closers: Array<() => Promise<void>> = [];
+  const privateRedis: PrivateRedis | undefined = options.redisUrl ? undefined : await startPrivateRedis();
+  const redisUrl = options.redisUrl ?? privateRedis?.url ?? '';
+  if (privateRedis)
+    log.info(
+      { redis: redisUrl },
+      '[relay] REDIS_URL not set: started a private redis-server (data in .data/)',
+    );
+
+  const connections: Redis[] = [];
+  const connect = (purpose: 'producer' | 'worker') => {
+    const redis = createRedis(redisUrl, purpose);
+    redis.on('error', (err) => log.warn({ err: err.message, purpose }, '[redis] connection error'));
+    connections.push(redis);
+    return redis;
+  };
+  const metrics = createMetrics();
+  const producer = connect('producer');
+
+  let enqueue;
+  if (role !== 'worker') {
+    const eventQueue = new Queue(eventQueueName, {
+      connection: producer,
+      prefix,
+      defaultJobOptions: {
+        attempts: 10,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    });
+    eventQueue.on('error', (err) => log.warn({ err: err.message }, '[receiver] queue error'));
+    closers.push(() => eventQueue.close());
+    enqueue = createEventEnqueuer({ redis: producer, queue: eventQueue, prefix });
+  }
+
+  if (role !== 'receiver') {
+    const workerRedis = connect('worker');
+    const router = createRouterWorker({
+      connection: workerRedis,
+      redis: workerRedis,
+      prefix,
+      configStore,
+      log: log.child({ component: 'router' }),
+      metrics,
+    });
+    const deliveries = createDeliveryWorkers({
+      connection: workerRedis,
+      prefix,
+      log: log.child({ component: 'delivery' }),
+      metrics,
+      ...(options.sinkDeps && { sinkDeps: options.sinkDeps }),
+    });
+    await deliveries.apply(configStore.current());
+    configStore.onChange((config) => deliveries.apply(config));
+    closers.push(
+      () => router.close(),
+      () => deliveries.close(),
+    );
+  }
+
+  const app = createApp({
+    configStore,
+    log,
+    metrics,
+    isReady: async () => (await producer.ping()) === 'PONG',
+    ...(enqueue && { enqueue }),
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, host, () => resolve(s));
+    s.once('error', reject);
+  });
+  // Longer than typical load balancer idle timeouts, so they close first.
+  server.keepAliveTimeout = 65_000;
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info({ url, role, config: configFile }, '[relay] listening');
+
+  const onHangup = () => void configStore.reload();
+  process.on('SIGHUP', onHangup);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      process.off('SIGHUP', onHangup);
+      configStore.close();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await stopped;
+      for (const closer of closers.reverse()) await closer();
+      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      await privateRedis?.stop();
+    })());
+  return { url, configStore, close };
+}

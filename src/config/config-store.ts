@@ -1,0 +1,71 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { ConfigError } from './config-error';
+import { loadConfig } from './load-config';
+import type { RelayConfig } from './relay-config';
+
+/** The config in force, reloaded when its file changes or on SIGHUP; an invalid edit keeps the old one. */
+export interface ConfigStore {
+  current(): RelayConfig;
+  /** Reloads now; resolves true when the new config took effect. */
+  reload(): boolean;
+  /** Called with each config that takes effect after the first. */
+  onChange(listener: (config: RelayConfig) => void | Promise<void>): void;
+  close(): void;
+}
+
+/** Loads `file` (throws ConfigError when invalid) and keeps it current. `watchFile` false in tests that reload by hand. */
+export function createConfigStore(
+  file: string,
+  deps: { log: Logger; env?: NodeJS.ProcessEnv; watchFile?: boolean },
+): ConfigStore {
+  const { log, env = process.env, watchFile = true } = deps;
+  let config = loadConfig(file, env);
+  const listeners: Array<(c: RelayConfig) => void | Promise<void>> = [];
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const reload = (): boolean => {
+    try {
+      config = loadConfig(file, env);
+    } catch (e) {
+      const problems = e instanceof ConfigError ? e.problems : [String(e)];
+      log.error(
+        { file, problems },
+        '[config] reload refused: the file is invalid; the previous config stays in force',
+      );
+      return false;
+    }
+    log.info(
+      { file, sources: config.sources.size, sinks: config.sinks.size, routes: config.routes.length },
+      '[config] reloaded',
+    );
+    for (const listener of listeners) {
+      Promise.resolve(listener(config)).catch((err: unknown) =>
+        log.error({ err }, '[config] applying the reloaded config failed'),
+      );
+    }
+    return true;
+  };
+
+  if (watchFile) {
+    // Watch the folder, not the file: editors and config-map updates replace the file rather than write it.
+    watcher = watch(dirname(file), (_event, name) => {
+      if (name !== null && name !== basename(file) && name !== '..data') return;
+      clearTimeout(timer);
+      timer = setTimeout(reload, 200);
+    });
+    watcher.unref();
+  }
+
+  return {
+    current: () => config,
+    reload,
+    onChange: (listener) => void listeners.push(listener),
+    close: () => {
+      clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { SinkConfig } from '../../sinks';
+import type { CompiledRoute } from '../routing/compiled-route';
+import type { SourceConfig } from './source-config-schema';
+
+/** A loaded, validated config with defaults applied and routes compiled. */
+export interface RelayConfig {
+  /** Where it was read from. */
+  file: string;
+  /** @defaultValue 1 MiB */
+  bodyLimitBytes: number;
+  /** @defaultValue 3 days */
+  deliveryTtlSeconds: number;
+  /** @defaultValue 1 day */
+  notificationTtlSeconds: number;
+  sources: ReadonlyMap<string, SourceConfig>;
+  sinks: ReadonlyMap<string, SinkConfig>;
+  routes: readonly CompiledRoute[];
+}

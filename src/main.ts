@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from './config/config-error';
+import { loadConfig, resolveConfigPath } from './config/load-config';
+import { createLogger } from './log/create-logger';
+import { RedisUnavailableError } from './app/start-private-redis';
+import { startRelay, type Role } from './app/start-relay';
+
+function portFrom(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError(`PORT must be 0-65535, not "${value}"`);
+  return port;
+}
+
+// A .env file in the working directory fills in variables the environment does not set.
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+const program = new Command('ci-relay')
+  .description('Signed CI webhooks in, routed and deduplicated notifications out.')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('run the relay')
+  .option('-c, --config <file>', 'config file (default: $RELAY_CONFIG, else config/relay.yaml)')
+  .addOption(
+    new Option('-r, --role <role>', 'what this process does')
+      .choices(['all', 'receiver', 'worker'])
+      .default('all'),
+  )
+  .action(async (opts: { config?: string; role: Role }) => {
+    const log = createLogger();
+    const configFile = resolveConfigPath(opts.config);
+    try {
+      const relay = await startRelay({
+        configFile,
+        role: opts.role,
+        redisUrl: process.env.REDIS_URL || undefined,
+        port: portFrom(process.env.PORT, 8080),
+        host: process.env.HOST || '0.0.0.0',
+        log,
+      });
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, '[relay] shutting down: finishing in-flight work');
+        relay.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, '[relay] shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    } catch (e) {
+      if (e instanceof ConfigError || e instanceof RedisUnavailableError) {
+        console.error(e.message);
+        process.exit(1);
+      }
+      throw e;
+    }
+  });
+
+program
+  .command('check-config')
+  .description('validate a config file: exit 0 when valid, 1 with every error listed')
+  .argument('[file]', 'config file (default: $RELAY_CONFIG, else config/relay.yaml)')
+  .action((file: string | undefined) => {
+    const path = resolveConfigPath(file);
+    try {
+      const config = loadConfig(path);
+      console.log(
+        `${path}: valid (${config.sources.size} sources, ${config.sinks.size} sinks, ${config.routes.length} routes)`,
+      );
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      console.error(e.message);
+      process.exitCode = 1;
+    }
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,121 @@
+import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config/relay-config';
+import type { RelayMetrics } from '../metrics/create-metrics';
+import { sinkFactories, type SinkConfig } from '../../sinks';
+import { DeliveryError } from '../../sinks/delivery-errors';
+import type { Notification, Sink, SinkDeps } from '../../sinks/sink';
+import { defaultRetry, deliveryBackoff, type RetrySettings } from './delivery-backoff';
+import { deliveryQueueName } from './queue-names';
+
+/** Options of {@link createDeliveryWorkers}. */
+export interface DeliveryWorkersOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  log: Logger;
+  metrics: RelayMetrics;
+  /** Extra dependencies handed to every sink (tests pass their own fetch or clock). */
+  sinkDeps?: Omit<SinkDeps, 'log'>;
+  /** @defaultValue 8 */
+  concurrency?: number;
+}
+
+interface Running {
+  json: string;
+  sink: Sink;
+  worker: Worker<Notification>;
+}
+
+/** Builds a sink from its config through the registry. */
+export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
+  const factory = sinkFactories[config.type] as (c: SinkConfig, d: SinkDeps) => Sink;
+  return factory(config, deps);
+}
+
+/**
+ * One BullMQ worker per configured sink, kept in step with the config (`apply` on reload): new sinks
+ * start, removed ones stop, changed ones restart. A sink's DeliveryError decides what happens next:
+ * permanent errors dead-letter the job at once (UnrecoverableError), retryable ones back off.
+ */
+export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
+  const { connection, prefix, log, metrics, sinkDeps = {}, concurrency = 8 } = options;
+  const running = new Map<string, Running>();
+
+  const start = (config: SinkConfig): Running => {
+    const name = `${config.type}[${config.id}]`;
+    const sinkLog = log.child({ sink: name });
+    const sink = createSink(config, { ...sinkDeps, log: sinkLog });
+    const retry: RetrySettings = { ...defaultRetry, ...config.retry };
+    const worker = new Worker<Notification>(
+      deliveryQueueName(config.id),
+      async (job) => {
+        const stop = metrics.deliverySeconds.startTimer({ sink: config.id });
+        try {
+          await sink.deliver(job.data, { attempt: job.attemptsMade + 1 });
+          metrics.deliveries.inc({ sink: config.id, outcome: 'delivered', reason: '' });
+        } catch (err) {
+          const reason = err instanceof DeliveryError ? err.reason : 'network';
+          const permanent = err instanceof DeliveryError && !err.retryable;
+          const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          metrics.deliveries.inc({ sink: config.id, outcome: permanent || last ? 'dead' : 'retry', reason });
+          const message = err instanceof Error ? err.message : String(err);
+          if (permanent) throw new UnrecoverableError(message);
+          throw err;
+        } finally {
+          stop();
+        }
+      },
+      {
+        connection,
+        prefix,
+        concurrency,
+        maxStalledCount: 10,
+        ...(config.rateLimit && { limiter: { max: config.rateLimit.max, duration: config.rateLimit.perMs } }),
+        settings: {
+          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+            deliveryBackoff(attemptsMade, err, retry),
+        },
+      },
+    );
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const dead = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      const entry = {
+        notification: job.id,
+        route: job.data.route,
+        event: job.data.event.id,
+        attempt: job.attemptsMade,
+        err: err.message,
+      };
+      if (dead) sinkLog.error(entry, `[delivery] ${name}: dead-lettered`);
+      else sinkLog.warn(entry, `[delivery] ${name}: attempt failed, will retry`);
+    });
+    worker.on('error', (err) => sinkLog.error({ err }, `[delivery] ${name}: worker error`));
+    return { json: JSON.stringify(config), sink, worker };
+  };
+
+  const stop = async (id: string) => {
+    const r = running.get(id);
+    if (!r) return;
+    running.delete(id);
+    await r.worker.close();
+    await r.sink.close?.();
+  };
+
+  return {
+    /** Starts, restarts and stops workers so that they match `config.sinks`. */
+    async apply(config: RelayConfig): Promise<void> {
+      for (const id of [...running.keys()]) {
+        const next = config.sinks.get(id);
+        if (!next || JSON.stringify(next) !== running.get(id)?.json) await stop(id);
+      }
+      for (const [id, sinkConfig] of config.sinks) {
+        if (!running.has(id)) running.set(id, start(sinkConfig));
+      }
+    },
+    /** Stops every worker, letting in-flight deliveries finish. */
+    async close(): Promise<void> {
+      await Promise.all([...running.keys()].map(stop));
+    },
+  };
+}

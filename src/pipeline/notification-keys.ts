@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import type { CiEvent } from '../event/ci-event-schema';
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
+
+/** The id of the notification of `event` for (route, sink): the same every time it is computed, so retries keep it. */
+export function notificationId(event: CiEvent, route: string, sink: string): string {
+  return `msg_${digest(`${event.id}\n${route}\n${sink}`)}`;
+}
+
+/**
+ * What makes two notifications the same news: one run (or job) and attempt reaching one status, for one
+ * (route, sink). Providers send the same state more than once (redeliveries with new ids, retries);
+ * people should read it once.
+ */
+export function notificationContentKey(event: CiEvent, route: string, sink: string): string {
+  return digest(
+    [
+      route,
+      sink,
+      event.source,
+      event.repository.name,
+      event.pipeline.id,
+      event.pipeline.attempt ?? 1,
+      event.kind,
+      event.job?.id ?? '',
+      event.status,
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { CiEvent, CiStatus, Transition } from '../event/ci-event-schema';
+
+// Atomically swaps the last finished status of a run series and returns the previous one. A retried
+// router job (same event id) gets the same answer as the first time rather than comparing with itself.
+const swapScript = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local state = cjson.decode(current)
+  if state.eventId == ARGV[1] then return state.previous end
+  redis.call('SET', KEYS[1], cjson.encode({ status = ARGV[2], eventId = ARGV[1], previous = state.status }), 'EX', ARGV[3])
+  return state.status
+end
+redis.call('SET', KEYS[1], cjson.encode({ status = ARGV[2], eventId = ARGV[1], previous = '' }), 'EX', ARGV[3])
+return ''
+`;
+
+const failing: ReadonlySet<CiStatus> = new Set(['failure', 'error']);
+
+/** The transition from the previous finished status of a run series to this one. */
+export function transitionBetween(previous: string, current: CiStatus): Transition {
+  const wasFailing = failing.has(previous as CiStatus);
+  if (failing.has(current)) return wasFailing ? 'still_failing' : 'broken';
+  return wasFailing ? 'fixed' : 'passed';
+}
+
+/** Records a finished pipeline in its series' history and returns its transition; undefined for other events. */
+export type RecordRunState = (event: CiEvent) => Promise<Transition | undefined>;
+
+/**
+ * History is kept per (provider, repository, pipeline name, branch): "broken" means the last finished
+ * run of the same workflow on the same branch passed and this one failed. Cancelled and skipped runs
+ * say nothing about health and leave the history alone.
+ */
+export function createRunStateRecorder(deps: {
+  redis: Redis;
+  prefix: string;
+  ttlSeconds?: number;
+}): RecordRunState {
+  const { redis, prefix, ttlSeconds = 90 * 24 * 3600 } = deps;
+  return async (event) => {
+    if (event.kind !== 'pipeline' || !(event.status === 'success' || failing.has(event.status)))
+      return undefined;
+    const series = [
+      event.provider,
+      event.repository.name,
+      event.pipeline.name,
+      event.branch ?? event.tag ?? '',
+    ].join('\n');
+    const key = `${prefix}:run-series:${createHash('sha256').update(series).digest('base64url')}`;
+    const previous = (await redis.eval(swapScript, 1, key, event.id, event.status, ttlSeconds)) as string;
+    return transitionBetween(previous, event.status);
+  };
+}

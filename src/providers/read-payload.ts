@@ -1,0 +1,93 @@
+import { PayloadError } from './payload-error';
+
+type Obj = Readonly<Record<string, unknown>>;
+
+function at(payload: unknown, path: string): unknown {
+  let value: unknown = payload;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Obj)[key];
+  }
+  return value;
+}
+
+/** A field that must be present and non-empty: a string, or a number turned into one. */
+export function requireString(payload: unknown, path: string): string {
+  const value = at(payload, path);
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new PayloadError(
+    `payload field "${path}" is ${value === undefined || value === null ? 'missing' : 'not a string'}`,
+    path,
+  );
+}
+
+/** An optional string field (numbers turned into strings); empty and null count as absent. */
+export function optionalString(payload: unknown, path: string): string | undefined {
+  const value = at(payload, path);
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** An optional non-negative integer field (numeric strings accepted). */
+export function optionalInteger(payload: unknown, path: string): number | undefined {
+  const value = at(payload, path);
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** A field that must be an object. */
+export function requireObject(payload: unknown, path: string): Obj {
+  const value = at(payload, path);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Obj;
+  throw new PayloadError(
+    `payload field "${path}" is ${value === undefined || value === null ? 'missing' : 'not an object'}`,
+    path,
+  );
+}
+
+/** An optional array field. */
+export function optionalArray(payload: unknown, path: string): readonly unknown[] {
+  const value = at(payload, path);
+  return Array.isArray(value) ? value : [];
+}
+
+/** An ISO 8601 timestamp from any date the platform writes (ISO, `2016-08-12 15:23:28 UTC`, epoch ms), or undefined. */
+export function optionalTimestamp(payload: unknown, path: string): string | undefined {
+  const value = at(payload, path);
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return new Date(value).toISOString();
+  if (typeof value !== 'string' || value === '') return undefined;
+  // GitLab writes "2016-08-12 15:23:28 UTC" and "2016-08-12 15:23:28 +0200".
+  const normalized = value
+    .replace(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ?UTC$/, '$1T$2Z')
+    .replace(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ?([+-]\d{2}):?(\d{2})$/, '$1T$2$3:$4');
+  const ms = Date.parse(normalized);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+/** Milliseconds between two ISO timestamps, when both are there and in order. */
+export function durationBetween(start: string | undefined, end: string | undefined): number | undefined {
+  if (start === undefined || end === undefined) return undefined;
+  const ms = Date.parse(end) - Date.parse(start);
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** `refs/heads/main` becomes `{ branch: 'main' }`, `refs/tags/v1` becomes `{ tag: 'v1' }`, a bare name is a branch. */
+export function splitRef(ref: string | undefined): { branch?: string; tag?: string } {
+  if (ref === undefined || ref === '') return {};
+  if (ref.startsWith('refs/tags/')) return { tag: ref.slice('refs/tags/'.length) };
+  if (ref.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };
+  if (ref.startsWith('refs/')) return {};
+  return { branch: ref };
+}
+
+/** Drops keys whose value is undefined, so optional fields stay absent (exactOptionalPropertyTypes). */
+export function compact<T extends object>(value: T): Compacted<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Compacted<T>;
+}
+
+/** `T` with every key that may hold undefined made optional instead. */
+export type Compacted<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
+  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
+};
