@@ -47,6 +47,19 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
+function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    }
+    redis.once('ready', done);
+  });
+}
+
 /** Starts the relay in the given role. Throws ConfigError on an invalid config. */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { configFile, role = 'all', port = 8080, host = '0.0.0.0', prefix = defaultKeyPrefix, log } = options;
@@ -73,6 +86,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   };
   const metrics = createMetrics();
   const producer = connect('producer');
+  // Producers do not queue commands while disconnected (a webhook gets 503 at once), so give the first
+  // connection a moment; if Redis is down the relay still starts and /readyz says so.
+  await waitUntilReady(producer, 5000);
 
   let enqueue;
   if (role !== 'worker') {
