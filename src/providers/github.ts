@@ -44,7 +44,7 @@ const conclusions = new Map<string, CiStatus>([
 ]);
 
 // https://docs.github.com/en/webhooks/webhook-events-and-payloads#status
-const commitStates = new Map<string, CiStatus>([
+export const commitStates = new Map<string, CiStatus>([
   // A commit status is only ever posted as pending once something is working on the commit.
   ['pending', 'running'],
   ['success', 'success'],
@@ -54,7 +54,7 @@ const commitStates = new Map<string, CiStatus>([
 
 type StatusPair = Pick<CiEventBody, 'status' | 'providerStatus'>;
 
-function checkStatus(payload: unknown, object: string): StatusPair {
+export function checkStatus(payload: unknown, object: string): StatusPair {
   const status = requireString(payload, `${object}.status`);
   if (status === 'completed') {
     const conclusion = optionalString(payload, `${object}.conclusion`);
@@ -75,7 +75,7 @@ function checkStatus(payload: unknown, object: string): StatusPair {
   return { status: mapped, providerStatus: status };
 }
 
-function repositoryOf(payload: unknown): CiEventBody['repository'] {
+export function repositoryOf(payload: unknown): CiEventBody['repository'] {
   return compact({
     name: requireString(payload, 'repository.full_name'),
     url: optionalString(payload, 'repository.html_url'),
@@ -102,13 +102,13 @@ function pullRequestOf(payload: unknown, list: string): CiEventBody['pullRequest
 
 type Person = NonNullable<CiEventBody['actor']>;
 
-function personOf(fields: { [K in keyof Person]: string | undefined }): Person | undefined {
+export function personOf(fields: { [K in keyof Person]: string | undefined }): Person | undefined {
   const person = compact(fields);
   return Object.keys(person).length > 0 ? person : undefined;
 }
 
 /** The commit at `shaPath`, with message and author from the `head_commit` object at `headCommit` when the event has one. */
-function commitOf(payload: unknown, shaPath: string, headCommit?: string): CiEventBody['commit'] {
+export function commitOf(payload: unknown, shaPath: string, headCommit?: string): CiEventBody['commit'] {
   const sha = requireString(payload, shaPath);
   const repositoryUrl = optionalString(payload, 'repository.html_url');
   return compact({
@@ -126,7 +126,7 @@ function commitOf(payload: unknown, shaPath: string, headCommit?: string): CiEve
   });
 }
 
-function actorOf(payload: unknown, ...paths: string[]): CiEventBody['actor'] {
+export function actorOf(payload: unknown, ...paths: string[]): CiEventBody['actor'] {
   for (const path of paths) {
     const login = optionalString(payload, `${path}.login`);
     if (login !== undefined) return { login };
@@ -139,12 +139,12 @@ function runUrl(payload: unknown, runId: string): string | undefined {
   return repositoryUrl && `${repositoryUrl}/actions/runs/${runId}`;
 }
 
-function attemptOf(payload: unknown, path: string): number | undefined {
+export function attemptOf(payload: unknown, path: string): number | undefined {
   const attempt = optionalInteger(payload, path);
   return attempt === undefined || attempt < 1 ? undefined : attempt;
 }
 
-function timesOf(
+export function timesOf(
   createdAt: string | undefined,
   startedAt: string | undefined,
   finishedAt: string | undefined,

@@ -9,7 +9,12 @@ export const genericConformance: ProviderConformance = {
   source: { id: 'ci', provider: 'generic', secrets: [secret] },
   signsBody: true,
   sign: (webhook, nowMs) =>
-    standardWebhookHeaders(secret, webhook.headers['webhook-id'] ?? 'msg_1', webhook.body, Math.floor(nowMs / 1000)),
+    standardWebhookHeaders(
+      secret,
+      webhook.headers['webhook-id'] ?? 'msg_1',
+      webhook.body,
+      Math.floor(nowMs / 1000),
+    ),
   fixtures: [
     {
       name: 'pipeline failure',

@@ -30,14 +30,18 @@ describe('provider conformance (every provider)', () => {
       it('is registered and takes the credentials its source uses', () => {
         assert.ok(provider, `${c.provider} is not in the registry`);
         for (const key of ['secrets', 'token', 'basicAuth', 'publicKey', 'requiredHeaders'] as const) {
-          if (c.source[key] !== undefined) assert.ok(provider.auth.includes(key), `${c.provider} does not take ${key}`);
+          if (c.source[key] !== undefined)
+            assert.ok(provider.auth.includes(key), `${c.provider} does not take ${key}`);
         }
       });
 
       for (const { name, webhook } of c.fixtures) {
         describe(name, () => {
           it('accepts a valid signature', () => {
-            assert.equal(provider?.verify(requestOf(webhook, c.sign(webhook, nowMs)), c.source, nowMs), undefined);
+            assert.equal(
+              provider?.verify(requestOf(webhook, c.sign(webhook, nowMs)), c.source, nowMs),
+              undefined,
+            );
           });
 
           it('rejects a tampered body', function () {
@@ -45,11 +49,17 @@ describe('provider conformance (every provider)', () => {
             if (!c.signsBody) this.skip();
             const tampered = { ...webhook, body: tamper(webhook.body) };
             const credentials = c.sign(webhook, nowMs);
-            assert.equal(provider?.verify(requestOf(tampered, credentials), c.source, nowMs)?.code, 'bad_signature');
+            assert.equal(
+              provider?.verify(requestOf(tampered, credentials), c.source, nowMs)?.code,
+              'bad_signature',
+            );
           });
 
           it('rejects a request without credentials', () => {
-            assert.equal(provider?.verify(requestOf(webhook, {}), c.source, nowMs)?.code, 'missing_signature');
+            assert.equal(
+              provider?.verify(requestOf(webhook, {}), c.source, nowMs)?.code,
+              'missing_signature',
+            );
           });
 
           it('normalizes into events that are valid CiEvents', () => {
