@@ -10,11 +10,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { formatCpu, measureCpu, type CpuUse } from './cpu';
 import { runLatency, startSink, type Distribution, type LatencyResult } from './latency';
 import { deliveryIds, fixtureBody, githubSignature, projectRoot } from './payload';
 import { freePort, httpGet, startChild, stopAllChildren, waitForHttp, waitForPort } from './processes';
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '200' },
     'latency-seconds': { type: 'string', default: '10' },
     profile: { type: 'string' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -39,7 +41,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(
     'usage: npm run bench -- [--json] [--seconds 8] [--connections 32] [--rounds 2] [--warmup 2]\n' +
-      '                        [--rate 200] [--latency-seconds 10] [--profile DIR]',
+      '                        [--rate 200] [--latency-seconds 10] [--profile DIR] [--only throughput|latency]',
   );
   process.exit(0);
 }
@@ -57,7 +59,11 @@ const settings = {
   warmupSeconds: positive('warmup', args.warmup),
   rate: positive('rate', args.rate),
   latencySeconds: positive('latency-seconds', args['latency-seconds']),
+  throughput: args.only === undefined || args.only === 'throughput',
+  latency: args.only === undefined || args.only === 'latency',
 };
+if (args.only !== undefined && !['throughput', 'latency'].includes(args.only))
+  throw new Error(`--only takes throughput or latency, not "${args.only}"`);
 
 /** Progress goes to stderr; the report to stdout. */
 const progress = (message: string) => {

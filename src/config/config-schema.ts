@@ -77,6 +77,21 @@ export const relayConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    workers: Type.Optional(
+      Type.Object(
+        {
+          stalledAfterMs: Type.Optional(
+            Type.Integer({
+              minimum: 1000,
+              default: 30000,
+              description:
+                'a job whose worker died (no lock renewal) is handed to another worker after this long; read at start',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     sources: Type.Array(sourceConfigSchema, { minItems: 1 }),
     sinks: Type.Array(anySinkConfigSchema),
     routes: Type.Array(routeConfigSchema),

@@ -66,6 +66,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     bodyLimitBytes: raw.receiver?.bodyLimitBytes ?? 1024 * 1024,
     deliveryTtlSeconds: raw.dedup?.deliveryTtlSeconds ?? 3 * 24 * 3600,
     notificationTtlSeconds: raw.dedup?.notificationTtlSeconds ?? 24 * 3600,
+    stalledAfterMs: raw.workers?.stalledAfterMs ?? 30_000,
     sources: new Map(raw.sources.map((s) => [s.id, s])),
     sinks: new Map(raw.sinks.map((s) => [s.id, s])),
     routes,

@@ -12,6 +12,8 @@ export interface RelayConfig {
   deliveryTtlSeconds: number;
   /** @defaultValue 1 day */
   notificationTtlSeconds: number;
+  /** @defaultValue 30 s */
+  stalledAfterMs: number;
   sources: ReadonlyMap<string, SourceConfig>;
   sinks: ReadonlyMap<string, SinkConfig>;
   routes: readonly CompiledRoute[];

@@ -7,6 +7,7 @@ import { DeliveryError } from '../../sinks/delivery-errors';
 import type { Notification, Sink, SinkDeps } from '../../sinks/sink';
 import { defaultRetry, deliveryBackoff, type RetrySettings } from './delivery-backoff';
 import { deliveryQueueName } from './queue-names';
+import { stalledJobOptions } from './stalled-job-options';
 
 /** Options of {@link createDeliveryWorkers}. */
 export interface DeliveryWorkersOptions {
@@ -41,6 +42,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
   const { connection, prefix, log, metrics, sinkDeps = {}, concurrency = 8 } = options;
   const running = new Map<string, Running>();
 
+  let stalledAfterMs = 30_000;
   const start = (config: SinkConfig): Running => {
     const name = `${config.type}[${config.id}]`;
     const sinkLog = log.child({ sink: name });
@@ -69,7 +71,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
         connection,
         prefix,
         concurrency,
-        maxStalledCount: 10,
+        ...stalledJobOptions(stalledAfterMs),
         ...(config.rateLimit && { limiter: { max: config.rateLimit.max, duration: config.rateLimit.perMs } }),
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
@@ -105,6 +107,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
   return {
     /** Starts, restarts and stops workers so that they match `config.sinks`. */
     async apply(config: RelayConfig): Promise<void> {
+      stalledAfterMs = config.stalledAfterMs;
       for (const id of [...running.keys()]) {
         const next = config.sinks.get(id);
         if (!next || JSON.stringify(next) !== running.get(id)?.json) await stop(id);

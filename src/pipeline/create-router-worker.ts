@@ -10,6 +10,7 @@ import { notificationContentKey, notificationId } from './notification-keys';
 import { deliveryQueueName, eventQueueName } from './queue-names';
 import { createRunStateRecorder } from './record-run-state';
 import { deliveryJobOptions } from './delivery-job-options';
+import { stalledJobOptions } from './stalled-job-options';
 
 /** Options of {@link createRouterWorker}. */
 export interface RouterWorkerOptions {
@@ -76,7 +77,7 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     connection,
     prefix,
     concurrency,
-    maxStalledCount: 10,
+    ...stalledJobOptions(configStore.current().stalledAfterMs),
   });
   worker.on('failed', (job, err) => log.error({ err, event: job?.id }, '[router] routing failed'));
   worker.on('error', (err) => log.error({ err }, '[router] worker error'));

@@ -42,7 +42,12 @@ export interface CaptureServer {
   close(): Promise<void>;
 }
 
-export async function startCaptureServer(respond: Respond, secret?: string): Promise<CaptureServer> {
+/** Starts a recording HTTP server on 127.0.0.1 (`port` 0: a free one) that answers with `respond`. */
+export async function startCaptureServer(
+  respond: Respond,
+  secret?: string,
+  port = 0,
+): Promise<CaptureServer> {
   const requests: ReceivedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -59,10 +64,9 @@ export async function startCaptureServer(respond: Respond, secret?: string): Pro
       respond(req, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${port}/hooks/ci`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/ci`,
     requests,
     close: () =>
       new Promise<void>((resolve, reject) => {

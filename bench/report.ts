@@ -1,0 +1,102 @@
+/** The benchmark's report: the figures, the targets, and how they print. */
+import { formatCpu, type CpuUse } from './cpu';
+import type { Distribution, LatencyResult } from './latency';
+import type { ThroughputRun } from './throughput';
+
+/** Targets the figures are compared with (PASS / MISS). */
+export const targets = { ratio: 0.8, p50Ms: 2, p99Ms: 10 };
+
+/** One throughput run with the CPU use of every process during it. */
+export interface MeasuredRun extends ThroughputRun {
+  cpu: CpuUse;
+}
+
+/** How long the router took to catch up after a relay run. */
+export interface Drain {
+  /** Events accepted but not yet routed when the run ended. */
+  backlog: number;
+  seconds: number;
+  drained: boolean;
+}
+
+/** Everything one benchmark run found. */
+export interface Report {
+  node: string;
+  cpus: number;
+  /** 1-minute load average at start and end: other work on a shared machine shows here. */
+  loadAverage: { start: number; end: number };
+  payloadBytes: number;
+  throughput?: {
+    connections: number;
+    secondsPerRun: number;
+    method: string;
+    baseline: { best: number; runs: MeasuredRun[] };
+    relay: { best: number; runs: MeasuredRun[] };
+    ratio: number;
+    target: number;
+    pass: boolean;
+    /** Non-2xx answers, errors and timeouts of the relay over all measured runs. */
+    relayNon2xx: number;
+    /** 2xx answers other than 202 (200 = duplicate delivery). */
+    relayDuplicates: number;
+    drains: Drain[];
+  };
+  latency?: LatencyResult & {
+    cpu: CpuUse;
+    targets: { p50Ms: number; p99Ms: number };
+    pass: { p50: boolean; p99: boolean };
+  };
+  profileDir?: string;
+}
+
+const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS');
+const fixed = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
+const dist = (d: Distribution | undefined) =>
+  d ? `p50 ${fixed(d.p50)} ms  p90 ${fixed(d.p90)} ms  p99 ${fixed(d.p99)} ms  max ${fixed(d.max)} ms` : 'no samples';
+
+/** The human-readable table. */
+export function formatReport(report: Report): string {
+  const kb = (report.payloadBytes / 1024).toFixed(1);
+  const t = report.throughput;
+  const lines = [
+    `ci-relay benchmark (node ${report.node}, ${report.cpus} cpus) — payload ${kb} KB` +
+      (t ? `, ${t.connections} connections, ${t.secondsPerRun} s per run` : '') +
+      `; load average ${report.loadAverage.start.toFixed(1)} -> ${report.loadAverage.end.toFixed(1)}`,
+  ];
+  if (t) {
+    const rate = (n: number) => n.toFixed(0).padStart(7);
+    const runs = (rs: MeasuredRun[]) => rs.map((r) => r.acceptedPerSec.toFixed(0)).join(', ');
+    const bestOf = (rs: MeasuredRun[]) => rs.reduce((a, b) => (b.acceptedPerSec > a.acceptedPerSec ? b : a));
+    const b = bestOf(t.baseline.runs);
+    const r = bestOf(t.relay.runs);
+    lines.push(
+      `throughput  ${t.method}`,
+      `            baseline (bare express) ${rate(t.baseline.best)} req/s   (runs: ${runs(t.baseline.runs)})`,
+      `            relay (full receive)    ${rate(t.relay.best)} req/s   (runs: ${runs(t.relay.runs)})`,
+      `            ratio ${t.ratio.toFixed(2)}  (target >= ${t.target.toFixed(2)})  ${verdict(t.pass)}   ` +
+        `relay non-2xx: ${t.relayNon2xx}  duplicates (200): ${t.relayDuplicates}`,
+      `            answer time under load: baseline p50 ${b.latencyP50Ms} ms, p99 ${b.latencyP99Ms} ms; ` +
+        `relay p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms`,
+      `            cpu (% of one core) in best baseline run: ${formatCpu(b.cpu)}`,
+      `            cpu (% of one core) in best relay run:    ${formatCpu(r.cpu)}`,
+      `            router backlog after each relay run: ${t.drains
+        .map((d) => `${d.backlog} events, routed in ${fixed(d.seconds)} s${d.drained ? '' : ' (NOT drained)'}`)
+        .join('; ')}`,
+    );
+  }
+  const l = report.latency;
+  if (l) {
+    lines.push(
+      `latency     ${l.rate} events/s open loop for ${l.seconds} s (after ${l.warmupSeconds} s warm-up, not counted): ` +
+        `sent ${l.sent}, delivered ${l.delivered}`,
+      `            POST -> sink ${dist(l.endToEnd)}   ` +
+        `(targets p50 <= ${l.targets.p50Ms} ${verdict(l.pass.p50)}, p99 <= ${l.targets.p99Ms} ${verdict(l.pass.p99)})`,
+      `            POST -> 202  ${dist(l.answer)}`,
+      `            non-202: ${l.non202}  request errors: ${l.requestErrors}  late sends: ${l.lateSends}  ` +
+        `sink repeats: ${l.sinkRepeats}  bad signatures: ${l.sinkBadSignatures}`,
+      `            cpu (% of one core): ${formatCpu(l.cpu)}`,
+    );
+  }
+  if (report.profileDir) lines.push(`profile     relay CPU profile (.cpuprofile) written to ${report.profileDir}`);
+  return lines.join('\n');
+}
