@@ -71,6 +71,8 @@ export function measureCpu(pids: Record<string, number | undefined>): () => CpuU
 export function formatCpu(use: CpuUse): string {
   const parts = Object.entries(use.processes).map(([name, pct]) => `${name} ${pct.toFixed(0)}%`);
   const machine =
-    use.machine === undefined ? '' : ` | machine ${use.machine.toFixed(0)}%, other work ${use.others?.toFixed(0)}%`;
+    use.machine === undefined
+      ? ''
+      : ` | machine ${use.machine.toFixed(0)}%, other work ${use.others?.toFixed(0)}%`;
   return `${parts.join(' ')}${machine}`;
 }

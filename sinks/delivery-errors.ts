@@ -30,14 +30,20 @@ export class RetryableDeliveryError extends DeliveryError {
   override name = 'RetryableDeliveryError';
 }
 
-/** The receiver asked us to slow down; retry after `retryAfterMs` (when it said). */
+/**
+ * The receiver asked us to slow down; retry after `retryAfterMs` (when it said). With `requeue`, the
+ * whole sink pauses for that long and the notification goes back to the queue without using up an
+ * attempt (a rate limit says nothing about the notification itself).
+ */
 export class RateLimitedError extends RetryableDeliveryError {
   override name = 'RateLimitedError';
+  readonly requeue: boolean;
   constructor(
     message: string,
     readonly retryAfterMs: number | undefined,
-    options: { cause?: unknown; status?: number } = {},
+    options: { cause?: unknown; status?: number; requeue?: boolean } = {},
   ) {
     super(message, 'rateLimited', options);
+    this.requeue = options.requeue ?? false;
   }
 }

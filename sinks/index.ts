@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createHttpSink } from './http';
 import { httpSinkConfigSchema } from './http/config';
 import type { SinkFactory } from './sink';
@@ -18,6 +18,13 @@ export type SinkConfig = { [T in SinkType]: Static<(typeof sinkConfigSchemas)[T]
 export const sinkFactories = {
   http: createHttpSink,
 } satisfies { [T in SinkType]: SinkFactory<Extract<SinkConfig, { type: T }>> };
+
+/** Each sink type's schema of the options a route may set for it (`routes[].options.<sinkId>`); none: no options. */
+export const sinkRouteOptionSchemas: Partial<Record<SinkType, TSchema>> = {};
+
+/** Checks a schema cannot make (templates that do not compile, ...), as `key: message` lines. */
+export const sinkConfigChecks: { [T in SinkType]?: (config: Extract<SinkConfig, { type: T }>) => string[] } =
+  {};
 
 /** The config schema of any sink, discriminated on `type` (ajv `discriminator`). */
 export const anySinkConfigSchema = Type.Unsafe<SinkConfig>({

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CiEvent } from '../src/event/ci-event-schema';
 
@@ -9,6 +10,23 @@ export interface Notification {
   route: string;
   /** The event, with the router's `transition` when it has one. */
   event: CiEvent;
+  /** Version of the run's snapshot once this event was recorded in it (see {@link RunSnapshots}). */
+  runVersion?: number;
+  /** The route's options for this sink (`routes[].options.<sinkId>`), validated by the sink's route-options schema. */
+  options?: Record<string, unknown>;
+}
+
+/** What the relay knows of one run: its latest pipeline event and the latest event of each of its jobs. */
+export interface RunSnapshot {
+  /** Goes up by one with every event recorded for the run. */
+  version: number;
+  pipeline: CiEvent | undefined;
+  jobs: CiEvent[];
+}
+
+/** Read access to run snapshots, keyed by any event of the run. */
+export interface RunSnapshots {
+  get(event: CiEvent): Promise<RunSnapshot>;
 }
 
 /** Context of one delivery attempt. */
@@ -17,11 +35,14 @@ export interface DeliveryAttempt {
   attempt: number;
 }
 
-/** A notification target. `deliver` resolves when the notification is out, or throws a DeliveryError. */
+/**
+ * A notification target. `deliver` resolves when the notification is out (or `'skipped'` when the sink
+ * chose not to send it, e.g. a newer state was already sent), or throws a DeliveryError.
+ */
 export interface Sink {
   readonly id: string;
   readonly type: string;
-  deliver(notification: Notification, attempt: DeliveryAttempt): Promise<void>;
+  deliver(notification: Notification, attempt: DeliveryAttempt): Promise<void | 'skipped'>;
   /** Releases pooled connections. */
   close?(): Promise<void>;
 }
@@ -29,6 +50,12 @@ export interface Sink {
 /** What every sink factory is given besides its config. */
 export interface SinkDeps {
   log: Logger;
+  /** Redis for state a sink keeps across workers and restarts (Slack message ids, ...), under `keyPrefix`. */
+  redis?: Redis;
+  /** Prefix for the sink's own Redis keys, e.g. `ci-relay:sink:team-slack`. */
+  keyPrefix?: string;
+  /** Run snapshots recorded by the router. */
+  runs?: RunSnapshots;
   /** @defaultValue `globalThis.fetch` */
   fetch?: typeof globalThis.fetch;
   /** @defaultValue `Date.now` */

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { routeTest } from './cli/route-test';
+import { sendTest } from './cli/send-test';
 import { ConfigError } from './config/config-error';
+import type { RelayConfig } from './config/relay-config';
 import { loadConfig, resolveConfigPath } from './config/load-config';
 import { createLogger } from './log/create-logger';
 import { RedisUnavailableError } from './app/start-private-redis';
@@ -84,6 +87,42 @@ program
       process.exitCode = 1;
     }
   });
+
+program
+  .command('route-test')
+  .description('show which routes and sinks an event (a CiEvent JSON file) would go to')
+  .argument('<event.json>', 'a CiEvent, or a CiEvent body without the relay-assigned fields')
+  .option('-c, --config <file>', 'config file (default: $RELAY_CONFIG, else config/relay.yaml)')
+  .action((file: string, opts: { config?: string }) => {
+    const config = loadOrExit(resolveConfigPath(opts.config));
+    for (const line of routeTest(config, JSON.parse(readFileSync(file, 'utf8')) as unknown))
+      console.log(line);
+  });
+
+program
+  .command('send-test')
+  .description('send a sample notification through a configured sink, to check its credentials and target')
+  .argument('<sinkId>', 'a sink id from the config')
+  .option('-c, --config <file>', 'config file (default: $RELAY_CONFIG, else config/relay.yaml)')
+  .action(async (sinkId: string, opts: { config?: string }) => {
+    const config = loadOrExit(resolveConfigPath(opts.config));
+    try {
+      console.log(await sendTest(config, sinkId, createLogger(process.env.LOG_LEVEL ?? 'warn')));
+    } catch (e) {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exitCode = 1;
+    }
+  });
+
+function loadOrExit(path: string): RelayConfig {
+  try {
+    return loadConfig(path);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(e.message);
+    process.exit(1);
+  }
+}
 
 program.parseAsync().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

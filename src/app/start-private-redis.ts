@@ -39,7 +39,7 @@ export async function startPrivateRedis(dir = '.data'): Promise<PrivateRedis> {
   if (await answers(socket)) return { url: `unix://${socket}`, stop: async () => undefined };
   if (spawnSync('redis-server', ['--version']).error) {
     throw new RedisUnavailableError(
-      'REDIS_URL is not set and redis-server is not installed: install Redis (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL=redis://host:6379',
+      '[relay] REDIS_URL is not set and redis-server is not installed: install Redis (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL=redis://host:6379',
     );
   }
   const child: ChildProcess = spawn(
@@ -79,5 +79,5 @@ export async function startPrivateRedis(dir = '.data'): Promise<PrivateRedis> {
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new RedisUnavailableError(`redis-server did not start; see ${resolve(dataDir, 'redis.log')}`);
+  throw new RedisUnavailableError(`[relay] redis-server did not start; see ${resolve(dataDir, 'redis.log')}`);
 }

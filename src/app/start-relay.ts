@@ -119,6 +119,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     });
     const deliveries = createDeliveryWorkers({
       connection: workerRedis,
+      redis: workerRedis,
       prefix,
       log: log.child({ component: 'delivery' }),
       metrics,

@@ -35,6 +35,12 @@ export const routeConfigSchema = Type.Object(
     continue: Type.Optional(
       Type.Boolean({ description: 'go on to later routes after a match', default: false }),
     ),
+    options: Type.Optional(
+      Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), {
+        description:
+          "per-sink options for this route, by sink id (e.g. a Slack channel); checked by that sink's schema",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { createAjv } from '../event/create-ajv';
 import { formatAjvErrors } from '../event/format-ajv-errors';
 import { findProvider } from '../providers';
+import { sinkConfigChecks, sinkRouteOptionSchemas, type SinkConfig } from '../../sinks';
 import { decodeStandardWebhookSecret } from '../standard-webhooks/standard-webhook-secret';
 import { compileRoute } from '../routing/compile-route';
 import type { CompiledRoute } from '../routing/compiled-route';
@@ -13,7 +14,17 @@ import type { RelayConfig } from './relay-config';
 import { authKeys } from './source-config-schema';
 import { substituteEnv } from './substitute-env';
 
-const checkSchema = createAjv().compile<RelayConfigFile>(relayConfigSchema);
+const ajv = createAjv();
+const checkSchema = ajv.compile<RelayConfigFile>(relayConfigSchema);
+const routeOptionValidators = new Map(
+  Object.entries(sinkRouteOptionSchemas).map(([type, schema]) => [type, ajv.compile(schema)]),
+);
+
+/** A sink's own checks applied to its config as a route's options would change it (templates in options, ...). */
+function sinkOptionChecks(sink: SinkConfig, options: Record<string, unknown>): string[] {
+  const check = sinkConfigChecks[sink.type] as ((c: SinkConfig) => string[]) | undefined;
+  return check?.({ ...sink, ...options } as SinkConfig) ?? [];
+}
 
 /** Where the config is read from: `--config`, else `RELAY_CONFIG`, else `config/relay.yaml`. */
 export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -130,14 +141,28 @@ function checkReferences(config: RelayConfigFile, problems: string[]): CompiledR
         problems.push(`sinks[${i}] (${sink.id}).secret: ${(e as Error).message}`);
       }
     }
+    const check = sinkConfigChecks[sink.type] as ((c: SinkConfig) => string[]) | undefined;
+    for (const problem of check?.(sink) ?? []) problems.push(`sinks[${i}] (${sink.id}).${problem}`);
   });
 
-  const sinkIds = new Set(config.sinks.map((s) => s.id));
+  const sinksById = new Map(config.sinks.map((s) => [s.id, s]));
   const compiled: CompiledRoute[] = [];
   config.routes.forEach((route, i) => {
     for (const sink of route.sinks) {
-      if (!sinkIds.has(sink))
+      if (!sinksById.has(sink))
         problems.push(`routes[${i}]: route "${route.name}" names unknown sink "${sink}"`);
+    }
+    for (const [sinkId, options] of Object.entries(route.options ?? {})) {
+      const at = `routes[${i}] (${route.name}).options.${sinkId}`;
+      const sink = sinksById.get(sinkId);
+      if (!sink || !route.sinks.includes(sinkId)) {
+        problems.push(`${at}: the route does not send to a sink "${sinkId}"`);
+        continue;
+      }
+      const validate = routeOptionValidators.get(sink.type);
+      if (!validate) problems.push(`${at}: ${sink.type} sinks take no route options`);
+      else if (!validate(options)) problems.push(...formatAjvErrors(validate.errors as ErrorObject[], at));
+      else for (const problem of sinkOptionChecks(sink, options)) problems.push(`${at}.${problem}`);
     }
     try {
       compiled.push(compileRoute(route));

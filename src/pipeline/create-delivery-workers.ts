@@ -1,17 +1,21 @@
 import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/relay-config';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import { sinkFactories, type SinkConfig } from '../../sinks';
-import { DeliveryError } from '../../sinks/delivery-errors';
+import { DeliveryError, RateLimitedError } from '../../sinks/delivery-errors';
 import type { Notification, Sink, SinkDeps } from '../../sinks/sink';
 import { defaultRetry, deliveryBackoff, type RetrySettings } from './delivery-backoff';
+import { createRunStore } from './create-run-store';
 import { deliveryQueueName } from './queue-names';
 import { stalledJobOptions } from './stalled-job-options';
 
 /** Options of {@link createDeliveryWorkers}. */
 export interface DeliveryWorkersOptions {
   connection: ConnectionOptions;
+  /** Non-blocking connection handed to sinks for their own state. */
+  redis: Redis;
   prefix: string;
   log: Logger;
   metrics: RelayMetrics;
@@ -39,23 +43,43 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
  * permanent errors dead-letter the job at once (UnrecoverableError), retryable ones back off.
  */
 export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
-  const { connection, prefix, log, metrics, sinkDeps = {}, concurrency = 8 } = options;
+  const { connection, redis, prefix, log, metrics, sinkDeps = {}, concurrency = 8 } = options;
+  const runs = createRunStore({ redis, prefix });
   const running = new Map<string, Running>();
 
   let stalledAfterMs = 30_000;
   const start = (config: SinkConfig): Running => {
     const name = `${config.type}[${config.id}]`;
     const sinkLog = log.child({ sink: name });
-    const sink = createSink(config, { ...sinkDeps, log: sinkLog });
+    const sink = createSink(config, {
+      ...sinkDeps,
+      log: sinkLog,
+      redis,
+      keyPrefix: `${prefix}:sink:${config.id}`,
+      runs,
+    });
     const retry: RetrySettings = { ...defaultRetry, ...config.retry };
     const worker = new Worker<Notification>(
       deliveryQueueName(config.id),
       async (job) => {
         const stop = metrics.deliverySeconds.startTimer({ sink: config.id });
         try {
-          await sink.deliver(job.data, { attempt: job.attemptsMade + 1 });
-          metrics.deliveries.inc({ sink: config.id, outcome: 'delivered', reason: '' });
+          const result = await sink.deliver(job.data, { attempt: job.attemptsMade + 1 });
+          metrics.deliveries.inc({
+            sink: config.id,
+            outcome: result === 'skipped' ? 'skipped' : 'delivered',
+            reason: '',
+          });
         } catch (err) {
+          if (err instanceof RateLimitedError && err.requeue && err.retryAfterMs !== undefined) {
+            metrics.deliveries.inc({ sink: config.id, outcome: 'requeued', reason: 'rateLimited' });
+            sinkLog.warn(
+              { retryAfterMs: err.retryAfterMs },
+              `[delivery] ${name}: rate limited; pausing the sink`,
+            );
+            await worker.rateLimit(err.retryAfterMs);
+            throw Worker.RateLimitError();
+          }
           const reason = err instanceof DeliveryError ? err.reason : 'network';
           const permanent = err instanceof DeliveryError && !err.retryable;
           const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

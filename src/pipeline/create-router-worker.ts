@@ -9,6 +9,7 @@ import type { Notification } from '../../sinks/sink';
 import { notificationContentKey, notificationId } from './notification-keys';
 import { deliveryQueueName, eventQueueName } from './queue-names';
 import { createRunStateRecorder } from './record-run-state';
+import { createRunStore } from './create-run-store';
 import { deliveryJobOptions } from './delivery-job-options';
 import { stalledJobOptions } from './stalled-job-options';
 
@@ -33,6 +34,7 @@ export interface RouterWorkerOptions {
 export function createRouterWorker(options: RouterWorkerOptions): { worker: Worker; close(): Promise<void> } {
   const { connection, redis, prefix, configStore, log, metrics, concurrency = 16 } = options;
   const recordRunState = createRunStateRecorder({ redis, prefix });
+  const runs = createRunStore({ redis, prefix });
   const queues = new Map<string, Queue>();
   const queueFor = (sinkId: string) => {
     let queue = queues.get(sinkId);
@@ -47,6 +49,7 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     const config = configStore.current();
     const transition = await recordRunState(received);
     const event: CiEvent = transition === undefined ? received : { ...received, transition };
+    const runVersion = await runs.record(event);
     const matched = matchRoutes(config.routes, event);
     let queued = 0;
     for (const r of matched) {
@@ -64,7 +67,14 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
           );
           continue;
         }
-        const notification: Notification = { id, route: r.name, event };
+        const options = r.options[sinkId];
+        const notification: Notification = {
+          id,
+          route: r.name,
+          event,
+          runVersion,
+          ...(options && { options }),
+        };
         await queueFor(sinkId).add('notify', notification, deliveryJobOptions(id, sink.retry));
         queued++;
       }

@@ -48,7 +48,9 @@ export const jenkinsResults: ReadonlyMap<string, CiStatus> = new Map<string, CiS
  */
 function jenkinsTimestamp(payload: unknown, path: string): string | undefined {
   const value = optionalString(payload, path) ?? '';
-  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,3}))?(?:Z|([+-]\d{2}):?(\d{2}))$/.exec(value);
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,3}))?(?:Z|([+-]\d{2}):?(\d{2}))$/.exec(
+    value,
+  );
   if (!match) return undefined;
   const [, seconds, millis = '0', zoneHours, zoneMinutes] = match;
   const zone = zoneHours === undefined ? 'Z' : `${zoneHours}:${zoneMinutes ?? '00'}`;

@@ -19,5 +19,11 @@ export function compileRoute(route: RouteConfig): CompiledRoute {
     });
     return { key: key as MatchKey, test: (v: string) => matchers.some((m) => m(v)) };
   });
-  return { name: route.name, sinks: route.sinks, continue: route.continue ?? false, conditions };
+  return {
+    name: route.name,
+    sinks: route.sinks,
+    continue: route.continue ?? false,
+    options: route.options ?? {},
+    conditions,
+  };
 }

@@ -22,6 +22,8 @@ export interface CompiledRoute {
   name: string;
   sinks: readonly string[];
   continue: boolean;
+  /** Options for each sink, by sink id. */
+  options: Readonly<Record<string, Record<string, unknown>>>;
   /** Every condition must hold; a condition holds when any of its patterns matches the field. */
   conditions: ReadonlyArray<{ key: MatchKey; test: (value: string) => boolean }>;
 }

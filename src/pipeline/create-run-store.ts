@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { CiEvent, CiStatus } from '../event/ci-event-schema';
+import type { RunSnapshot, RunSnapshots } from '../../sinks/sink';
+
+// Keeps the newer of two states of one field (the pipeline, or one job): a higher attempt wins, then a
+// later stage of life (queued < running < finished), then the later arrival. Events can arrive out of
+// order (queues, retries, several workers); a late "running" must not undo "failed".
+const recordScript = `
+local current = tonumber(redis.call('HGET', KEYS[1], 'rank:' .. ARGV[1]) or '-1')
+local rank = tonumber(ARGV[3])
+if rank >= current then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], 'rank:' .. ARGV[1], ARGV[3])
+end
+local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return version
+`;
+
+const stage: Record<CiStatus, number> = {
+  queued: 0,
+  waiting: 1,
+  running: 2,
+  success: 3,
+  failure: 3,
+  cancelled: 3,
+  skipped: 3,
+  error: 3,
+};
+
+/** Orders two states of the same run or job: attempt, then stage, then arrival time. */
+export function stateRank(event: CiEvent): number {
+  return (
+    (event.pipeline.attempt ?? 1) * 1e15 + stage[event.status] * 1e14 + Date.parse(event.receivedAt) / 10
+  );
+}
+
+/** Records events into per-run snapshots and reads them back. */
+export interface RunStore extends RunSnapshots {
+  /** Records `event` in its run's snapshot; resolves to the snapshot's new version. */
+  record(event: CiEvent): Promise<number>;
+}
+
+/** Run snapshots in Redis hashes, one per (source, repository, pipeline id), kept `ttlSeconds` after the last event. */
+export function createRunStore(deps: { redis: Redis; prefix: string; ttlSeconds?: number }): RunStore {
+  const { redis, prefix, ttlSeconds = 7 * 24 * 3600 } = deps;
+  const keyOf = (event: CiEvent) =>
+    `${prefix}:run:${createHash('sha256').update([event.source, event.repository.name, event.pipeline.id].join('\n')).digest('base64url')}`;
+  return {
+    async record(event) {
+      const field = event.kind === 'pipeline' ? 'pipeline' : `job:${event.job?.id ?? ''}`;
+      const version = await redis.eval(
+        recordScript,
+        1,
+        keyOf(event),
+        field,
+        JSON.stringify(event),
+        stateRank(event),
+        ttlSeconds,
+      );
+      return Number(version);
+    },
+    async get(event): Promise<RunSnapshot> {
+      const hash = await redis.hgetall(keyOf(event));
+      const jobs: CiEvent[] = [];
+      let pipeline: CiEvent | undefined;
+      for (const [field, value] of Object.entries(hash)) {
+        if (field === 'pipeline') pipeline = JSON.parse(value) as CiEvent;
+        else if (field.startsWith('job:')) jobs.push(JSON.parse(value) as CiEvent);
+      }
+      return { version: Number(hash.version ?? 0), pipeline, jobs };
+    },
+  };
+}
