@@ -26,6 +26,9 @@ export const sinkRouteOptionSchemas: Partial<Record<SinkType, TSchema>> = {};
 export const sinkConfigChecks: { [T in SinkType]?: (config: Extract<SinkConfig, { type: T }>) => string[] } =
   {};
 
+/** Rate limit a sink type gets when its config sets none (Slack: about one message a second per channel). */
+export const sinkDefaultRateLimits: Partial<Record<SinkType, { max: number; perMs: number }>> = {};
+
 /** The config schema of any sink, discriminated on `type` (ajv `discriminator`). */
 export const anySinkConfigSchema = Type.Unsafe<SinkConfig>({
   type: 'object',

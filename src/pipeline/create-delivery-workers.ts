@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/relay-config';
 import type { RelayMetrics } from '../metrics/create-metrics';
-import { sinkFactories, type SinkConfig } from '../../sinks';
+import { sinkDefaultRateLimits, sinkFactories, type SinkConfig } from '../../sinks';
 import { DeliveryError, RateLimitedError } from '../../sinks/delivery-errors';
 import type { Notification, Sink, SinkDeps } from '../../sinks/sink';
 import { defaultRetry, deliveryBackoff, type RetrySettings } from './delivery-backoff';
@@ -59,6 +59,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
       runs,
     });
     const retry: RetrySettings = { ...defaultRetry, ...config.retry };
+    const rateLimit = config.rateLimit ?? sinkDefaultRateLimits[config.type];
     const worker = new Worker<Notification>(
       deliveryQueueName(config.id),
       async (job) => {
@@ -96,7 +97,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
         prefix,
         concurrency,
         ...stalledJobOptions(stalledAfterMs),
-        ...(config.rateLimit && { limiter: { max: config.rateLimit.max, duration: config.rateLimit.perMs } }),
+        ...(rateLimit && { limiter: { max: rateLimit.max, duration: rateLimit.perMs } }),
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
             deliveryBackoff(attemptsMade, err, retry),

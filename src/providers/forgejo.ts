@@ -13,8 +13,9 @@ import {
 } from './read-payload';
 
 // Forgejo's Actions notifications (Forgejo 12+): `action_run_success`, `action_run_failure` and
-// `action_run_recover`, sent once a run is done, each an ActionPayload { action, run, prior_status, last_run? }
-// whose `run` is the API's ActionRun (modules/structs/action.go, services/webhook/notifier.go ActionRunNowDone).
+// `action_run_recover`, sent once a run is done, each an ActionPayload { action, run, prior_status,
+// last_run? } whose `run` is the API's ActionRun (modules/structs/action.go; services/webhook/notifier.go
+// ActionRunNowDone).
 // https://forgejo.org/docs/latest/user/webhooks/
 
 /**
@@ -29,7 +30,7 @@ export const forgejoRunStatuses: ReadonlyMap<string, CiStatus> = new Map<string,
   // Waiting for a runner to pick it up.
   ['waiting', 'queued'],
   ['running', 'running'],
-  // Held back by the jobs it `needs`; a run blocked on approving a fork's pull request is `waiting` (runStatus).
+  // Held back by the jobs it `needs`; blocked on approving a fork's pull request is `waiting` (runStatus).
   ['blocked', 'queued'],
   // The runner reported no result: the CI broke, not the code under test.
   ['unknown', 'error'],
@@ -95,7 +96,7 @@ function commitOf(payload: unknown, trigger: unknown, isPull: boolean, repositor
   });
 }
 
-/** How long the run took: Forgejo's own `duration` (Go nanoseconds, re-run attempts included), else stopped - started. */
+/** How long the run took: Forgejo's `duration` (Go nanoseconds, re-runs included), else stopped - started. */
 function durationOf(payload: unknown, startedAt: string | undefined, finishedAt: string | undefined) {
   const nanoseconds = optionalInteger(payload, 'run.duration');
   return nanoseconds !== undefined && nanoseconds > 0

@@ -70,7 +70,7 @@ function pullRequestOf(payload: unknown, list?: string): CiEventBody['pullReques
   return undefined;
 }
 
-// https://docs.gitea.com/usage/webhooks (workflow_run); payload: WorkflowRunPayload in modules/structs/hook.go
+// https://docs.gitea.com/usage/webhooks (workflow_run); WorkflowRunPayload in modules/structs/hook.go
 function workflowRun(payload: unknown): CiEventBody {
   const id = requireString(payload, 'workflow_run.id');
   const state = checkStatus(payload, 'workflow_run');
@@ -95,7 +95,7 @@ function workflowRun(payload: unknown): CiEventBody {
       url: optionalString(payload, 'workflow_run.html_url'),
     }),
     actor: actorOf(payload, 'workflow_run.trigger_actor', 'workflow_run.actor', 'sender'),
-    // Gitea names the run's start `started_at` and records its end as `completed_at` (GitHub: run_started_at, updated_at).
+    // Gitea calls the run's start `started_at`, its end `completed_at` (GitHub: run_started_at, updated_at).
     ...timesOf(
       forgeTimestamp(payload, 'workflow_run.created_at'),
       forgeTimestamp(payload, 'workflow_run.started_at') ??
@@ -105,7 +105,7 @@ function workflowRun(payload: unknown): CiEventBody {
   });
 }
 
-// https://docs.gitea.com/usage/webhooks (workflow_job); payload: WorkflowJobPayload in modules/structs/hook.go
+// https://docs.gitea.com/usage/webhooks (workflow_job); WorkflowJobPayload in modules/structs/hook.go
 function workflowJob(payload: unknown): CiEventBody {
   const runId = requireString(payload, 'workflow_job.run_id');
   const jobUrl = optionalString(payload, 'workflow_job.html_url');

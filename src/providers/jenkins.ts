@@ -115,11 +115,11 @@ function statusOf(payload: unknown, phase: string): Pick<CiEventBody, 'status' |
   const unfinished = jenkinsPhases.get(phase);
   if (unfinished !== undefined) return { status: unfinished, providerStatus: phase };
   const result = requireString(payload, 'build.status');
-  // Result is a closed set in Jenkins; anything else still means the build is over, and `error` gets it noticed.
+  // Result is a closed set in Jenkins; anything else still means the build is over: `error` gets it noticed.
   return { status: jenkinsResults.get(result) ?? 'error', providerStatus: `${phase}/${result}` };
 }
 
-/** When the build was queued, started and finished, as far as this phase's `timestamp` and `duration` tell. */
+/** When the build was queued, started and finished, as far as this phase's timestamp and duration tell. */
 function timesOf(payload: unknown, phase: string) {
   const at = jenkinsTimestamp(payload, 'build.timestamp');
   if (phase === 'QUEUED') return { createdAt: at };
