@@ -256,7 +256,7 @@ export const circleciProvider: Provider = {
   verify(request, source) {
     const header = request.headers['circleci-signature'];
     if (header === undefined || header.trim() === '') {
-      return { code: 'missing_signature', message: 'circleci-signature header is required' };
+      return { code: 'missing_signature', message: 'CircleCI-Signature header is required' };
     }
     // Only v1 is checked, even when other versions are listed, so a weaker scheme cannot be
     // substituted (downgrade). Several v1 entries may be present; any one may match.
@@ -268,7 +268,7 @@ export const circleciProvider: Provider = {
     if (!v1.some((hex) => verifyHmacHex(source.secrets ?? [], request.rawBody, hex))) {
       return {
         code: 'bad_signature',
-        message: 'circleci-signature has no v1 signature matching a configured secret',
+        message: 'CircleCI-Signature has no v1 signature matching a configured secret',
       };
     }
     return undefined;
@@ -279,7 +279,7 @@ export const circleciProvider: Provider = {
   normalize(request, payload): NormalizeResult {
     const event = request.headers['circleci-event-type'] || optionalString(payload, 'type');
     if (event === undefined)
-      throw new PayloadError('circleci-event-type header and body "type" are missing', 'type');
+      throw new PayloadError('CircleCI-Event-Type header and body "type" are missing', 'type');
     switch (event) {
       case 'workflow-completed':
         return { type: 'events', events: [workflowCompleted(payload)] };
