@@ -3,7 +3,7 @@ import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { createAjv } from '../event/create-ajv';
 import { formatAjvErrors } from '../event/format-ajv-errors';
-import { findProvider } from '../providers';
+import { providers } from '../providers';
 import { sinkConfigChecks, sinkRouteOptionSchemas, type SinkConfig } from '../../sinks';
 import { decodeStandardWebhookSecret } from '../standard-webhooks/standard-webhook-secret';
 import { compileRoute } from '../routing/compile-route';
@@ -105,11 +105,7 @@ function checkReferences(config: RelayConfigFile, problems: string[]): CompiledR
 
   config.sources.forEach((source, i) => {
     const at = `sources[${i}] (${source.id})`;
-    const provider = findProvider(source.provider);
-    if (!provider) {
-      problems.push(`${at}: provider "${source.provider}" is not supported by this build`);
-      return;
-    }
+    const provider = providers[source.provider];
     const given = authKeys.filter((k) => source[k] !== undefined);
     for (const key of given) {
       if (!provider.auth.includes(key)) {

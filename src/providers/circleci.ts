@@ -61,7 +61,8 @@ export const circleciJobStatuses: ReadonlyMap<string, CiStatus> = new Map<string
 
 function statusOf(payload: unknown, path: string, table: ReadonlyMap<string, CiStatus>) {
   const providerStatus = requireString(payload, path);
-  // Every webhook is sent for a run that has ended; a status newer than this table still ended, and `error` gets it noticed.
+  // Webhooks are only sent once a workflow or job has ended: a status newer than this table still
+  // means it ended, and `error` gets it noticed.
   return { status: table.get(providerStatus) ?? ('error' as const), providerStatus };
 }
 
@@ -169,20 +170,13 @@ function commitOf(payload: unknown, repositoryUrl: string | undefined): CiEventB
   });
 }
 
+/** Who pushed: only GitLab-style trigger parameters say; `pipeline.trigger` carries just its type. */
 function actorOf(payload: unknown): CiEventBody['actor'] {
-  return (
-    personOf({
-      login: optionalString(payload, `${gitlab}.user_username`),
-      name: optionalString(payload, `${gitlab}.user_name`),
-      email: undefined,
-    }) ??
-    // The API's pipeline object names who triggered it; webhooks may carry the same.
-    personOf({
-      login: optionalString(payload, 'pipeline.trigger.actor.login'),
-      name: undefined,
-      email: undefined,
-    })
-  );
+  return personOf({
+    login: optionalString(payload, `${gitlab}.user_username`),
+    name: optionalString(payload, `${gitlab}.user_name`),
+    email: undefined,
+  });
 }
 
 /** The fields a workflow and a job event share. */

@@ -69,8 +69,8 @@ function repositoryOf(request: WebhookRequest, payload: unknown): CiEventBody['r
 // https://docs.travis-ci.com/user/notifications/#webhooks-delivery-format
 function build(request: WebhookRequest, payload: unknown): CiEventBody {
   const repository = repositoryOf(request, payload);
-  const isPullRequest = optionalString(payload, 'type') === 'pull_request';
-  const prNumber = isPullRequest ? optionalInteger(payload, 'pull_request_number') : undefined;
+  const prNumber = optionalInteger(payload, 'pull_request_number');
+  const isPullRequest = prNumber !== undefined || optionalString(payload, 'type') === 'pull_request';
   const tag = optionalString(payload, 'tag');
   const startedAt = optionalTimestamp(payload, 'started_at');
   const finishedAt = optionalTimestamp(payload, 'finished_at');
@@ -126,23 +126,22 @@ function payloadField(rawBody: Buffer): string | undefined {
 
 // https://docs.travis-ci.com/user/notifications/#verifying-webhook-requests
 function verifyTravis(request: WebhookRequest, publicKey: string | undefined): AuthFailure | undefined {
-  const signature = request.headers['signature'];
-  if (signature === undefined || signature.trim() === '') {
-    return { code: 'missing_signature', message: 'Signature header is required' };
-  }
+  // Whitespace is dropped: Base64 as Ruby writes it by default breaks lines every 60 characters.
+  const signature = (request.headers['signature'] ?? '').replace(/\s+/g, '');
+  if (signature === '') return { code: 'missing_signature', message: 'Signature header is required' };
   const bad = {
     code: 'bad_signature',
     message: 'Signature does not verify with the configured public key',
   } as const;
   const payload = payloadField(request.rawBody);
-  if (publicKey === undefined || payload === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(signature.trim()))
+  if (publicKey === undefined || payload === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(signature))
     return bad;
   try {
     return verify(
       'sha1',
       Buffer.from(payload, 'utf8'),
       createPublicKey(publicKey),
-      Buffer.from(signature.trim(), 'base64'),
+      Buffer.from(signature, 'base64'),
     )
       ? undefined
       : bad;

@@ -8,7 +8,7 @@ import type { CiEvent } from '../event/ci-event-schema';
 import { validateEvent } from '../event/validate-event';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
-import { findProvider } from '../providers';
+import { providers } from '../providers';
 import { PayloadError } from '../providers/payload-error';
 import type { WebhookRequest } from '../providers/provider';
 import { parsePayload } from './parse-payload';
@@ -50,8 +50,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     const config = configStore.current();
     const source = config.sources.get(sourceId);
     if (!source) throw new WebhookError('unknown_source', `no source "${sourceId}" is configured`);
-    const provider = findProvider(source.provider);
-    if (!provider) throw new WebhookError('unknown_source', `source "${sourceId}" has no supported provider`);
+    const provider = providers[source.provider];
     if (!provider.contentTypes.includes(request.contentType)) {
       throw new WebhookError(
         'unsupported_media_type',

@@ -255,7 +255,7 @@ describe('circleciProvider', () => {
         'pipeline.trigger_parameters.gitlab',
         undefined,
       );
-      let event = normalizeOne('workflow-completed', payload);
+      const event = normalizeOne('workflow-completed', payload);
       assert.deepEqual(event.repository, { name: 'acme/billing', url: 'https://gitlab.com/acme/billing' });
       assert.equal(event.branch, 'feature/invoices');
       assert.equal(event.commit.sha, 'b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9');

@@ -13,9 +13,15 @@ import { parsePayload } from '../../../src/receiver/parse-payload';
 type Json = Record<string, unknown>;
 
 // Key pairs made for the test stand in for Travis CI's (https://api.travis-ci.com/config publishes the public half).
-const pem = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as const;
-const travisKeys = generateKeyPairSync('rsa', { modulusLength: 2048, ...pem });
-const otherKeys = generateKeyPairSync('rsa', { modulusLength: 2048, ...pem });
+function rsaKeyPair() {
+  return generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+}
+const travisKeys = rsaKeyPair();
+const otherKeys = rsaKeyPair();
 
 function fixtureText(name: string): string {
   return fs.readFileSync(path.join(__dirname, '../../fixtures/travis', name), 'utf8');
@@ -39,7 +45,11 @@ function request(headers: Record<string, string>, body: string): WebhookRequest 
   return { headers, rawBody: Buffer.from(body), contentType: 'application/x-www-form-urlencoded' };
 }
 
-const source = (publicKey = travisKeys.publicKey): SourceConfig => ({ id: 'travis', provider: 'travis', publicKey });
+const source = (publicKey = travisKeys.publicKey): SourceConfig => ({
+  id: 'travis',
+  provider: 'travis',
+  publicKey,
+});
 
 function normalize(payload: unknown, headers: Record<string, string> = {}): NormalizeResult {
   return travisProvider.normalize(request(headers, formBody(JSON.stringify(payload))), payload);
@@ -97,6 +107,11 @@ describe('travisProvider', () => {
       assert.equal(verify({ signature: signature(json) }, `other=1&${formBody(json)}&more=2`), undefined);
     });
 
+    it('accepts the signature broken into lines, as Ruby writes Base64 by default', () => {
+      const lines = signature(json).replace(/.{60}/g, '$&\n');
+      assert.equal(verify({ signature: lines }), undefined);
+    });
+
     it('rejects a tampered payload', () => {
       const tampered = json.replace('"Passed"', '"Failed"');
       assert.equal(verify({ signature: signature(json) }, formBody(tampered))?.code, 'bad_signature');
@@ -104,7 +119,10 @@ describe('travisProvider', () => {
 
     it('rejects a signature made with another key', () => {
       assert.equal(verify({ signature: signature(json, otherKeys.privateKey) })?.code, 'bad_signature');
-      assert.equal(verify({ signature: signature(json) }, formBody(json), source(otherKeys.publicKey))?.code, 'bad_signature');
+      assert.equal(
+        verify({ signature: signature(json) }, formBody(json), source(otherKeys.publicKey))?.code,
+        'bad_signature',
+      );
     });
 
     it('rejects a missing or empty Signature as missing_signature', () => {
@@ -113,13 +131,20 @@ describe('travisProvider', () => {
     });
 
     it('rejects a body without a payload field, a signature that is not base64, or a truncated one', () => {
-      assert.equal(verify({ signature: signature(json) }, `data=${encodeURIComponent(json)}`)?.code, 'bad_signature');
+      assert.equal(
+        verify({ signature: signature(json) }, `data=${encodeURIComponent(json)}`)?.code,
+        'bad_signature',
+      );
       assert.equal(verify({ signature: 'not base64!' })?.code, 'bad_signature');
       assert.equal(verify({ signature: signature(json).slice(0, 100) })?.code, 'bad_signature');
     });
 
     it('says when the configured key is not usable, without printing it', () => {
-      const failure = verify({ signature: signature(json) }, formBody(json), source('-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----'));
+      const failure = verify(
+        { signature: signature(json) },
+        formBody(json),
+        source('-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----'),
+      );
       assert.equal(failure?.code, 'bad_signature');
       assert.ok(!failure?.message.includes('nope'));
     });
@@ -200,7 +225,10 @@ describe('travisProvider', () => {
       const event = normalizeOne(fixture('build.pull-request-canceled.json'));
       assert.equal(event.status, 'cancelled');
       assert.equal(event.providerStatus, 'Canceled');
-      assert.deepEqual(event.pullRequest, { number: 1287, url: 'https://github.com/acme-corp/web-shop/pull/1287' });
+      assert.deepEqual(event.pullRequest, {
+        number: 1287,
+        url: 'https://github.com/acme-corp/web-shop/pull/1287',
+      });
       assert.equal(event.commit.sha, '2e8b5c1f0a9d7e6c3b4a5f8e9d0c1b2a3f4e5d6c');
     });
 
