@@ -120,7 +120,14 @@ function checkReferences(config: RelayConfigFile, problems: string[]): CompiledR
       );
     }
     (source.secrets ?? []).forEach((secret, j) => {
-      if (!secret.startsWith('whsec_')) return;
+      if (!secret.startsWith('whsec_')) {
+        if (provider.secretKind === 'standard-webhooks') {
+          problems.push(
+            `${at}.secrets[${j}]: provider ${source.provider} verifies Standard Webhooks signatures; its secrets are whsec_ keys`,
+          );
+        }
+        return;
+      }
       try {
         decodeStandardWebhookSecret(secret);
       } catch (e) {

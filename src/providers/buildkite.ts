@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CiEventBody, CiStatus } from '../event/ci-event-schema';
 import { safeEqual } from '../verify/safe-equal';
 import type { AuthFailure, NormalizeResult, Provider, WebhookRequest } from './provider';
+import { parseGitRemote } from './parse-git-remote';
 import { PayloadError } from './payload-error';
 import {
   compact,
@@ -131,17 +132,8 @@ function readBoolean(payload: unknown, object: string, key: string): boolean {
   return requireObject(payload, object)[key] === true;
 }
 
-/** `owner/repo` and a browsable URL from `git@github.com:owner/repo.git` or `https://host/owner/repo.git`. */
-function parseGitUrl(url: string | undefined): { path: string; web: string } | undefined {
-  const match =
-    /^(?:ssh:\/\/)?[^@/]+@([^:/]+)[:/](.+?)(?:\.git)?\/?$/.exec(url ?? '') ??
-    /^https?:\/\/(?:[^@/]+@)?([^/]+)\/(.+?)(?:\.git)?\/?$/.exec(url ?? '');
-  const [, host, path] = match ?? [];
-  return host && path ? { path, web: `https://${host}/${path}` } : undefined;
-}
-
 function repositoryOf(payload: unknown): CiEventBody['repository'] {
-  const git = parseGitUrl(optionalString(payload, 'pipeline.repository'));
+  const git = parseGitRemote(optionalString(payload, 'pipeline.repository'));
   return compact({
     // The source-control connection names the repository outright; the git URL is the fallback.
     name:

@@ -1,5 +1,6 @@
 import type { CiEventBody, CiStatus } from '../event/ci-event-schema';
 import { verifyHmacHex } from '../verify/verify-hmac';
+import { parseGitRemote } from './parse-git-remote';
 import { PayloadError } from './payload-error';
 import type { NormalizeResult, Provider } from './provider';
 import {
@@ -66,21 +67,6 @@ function statusOf(payload: unknown, path: string, table: ReadonlyMap<string, CiS
   return { status: table.get(providerStatus) ?? ('error' as const), providerStatus };
 }
 
-/** `owner/repo` from `https://github.com/owner/repo(.git)` or `git@gitlab.com:owner/repo.git`. */
-function repositoryPath(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  const match = /^(?:[a-z+]+:\/\/[^/]+|[^@/]+@[^:/]+:)\/?(.+?)(?:\.git)?\/?$/i.exec(url);
-  return match?.[1];
-}
-
-/** A browsable URL for a git remote: `git@host:path.git` becomes `https://host/path`. */
-function webUrl(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  const ssh = /^[^@/]+@([^:/]+):(.+?)(?:\.git)?$/.exec(url);
-  if (ssh) return `https://${ssh[1]}/${ssh[2]}`;
-  return /^https?:\/\//.test(url) ? url.replace(/\.git$/, '') : undefined;
-}
-
 // GitHub OAuth and Bitbucket Cloud projects describe the commit in `pipeline.vcs`; GitLab, GitHub App and
 // Bitbucket Data Center projects in `pipeline.trigger_parameters` instead.
 // https://circleci.com/docs/reference/outbound-webhooks-reference/#trigger-parameters
@@ -96,16 +82,17 @@ function slugPath(payload: unknown): string | undefined {
 
 function repositoryOf(payload: unknown): CiEventBody['repository'] {
   // The target is the repository being built; the origin differs only for a pull request from a fork.
-  const url =
+  const remote = parseGitRemote(
     optionalString(payload, `${vcs}.target_repository_url`) ??
-    optionalString(payload, `${vcs}.origin_repository_url`) ??
-    optionalString(payload, `${gitlab}.web_url`) ??
-    webUrl(optionalString(payload, `${git}.checkout_url`));
+      optionalString(payload, `${vcs}.origin_repository_url`) ??
+      optionalString(payload, `${gitlab}.web_url`) ??
+      optionalString(payload, `${git}.checkout_url`),
+  );
   const name =
-    repositoryPath(url) ??
+    remote?.path ??
     slugPath(payload) ??
     `${requireString(payload, 'organization.name')}/${requireString(payload, 'project.name')}`;
-  return compact({ name, url });
+  return compact({ name, url: remote?.web });
 }
 
 function refOf(payload: unknown): { branch?: string; tag?: string } {

@@ -10,6 +10,7 @@ import type { Provider } from './provider';
  */
 export const genericProvider: Provider = {
   auth: ['secrets'],
+  secretKind: 'standard-webhooks',
   contentTypes: ['application/json'],
   verify: (request, source, nowMs) => verifyStandardWebhookRequest(request, source.secrets ?? [], nowMs),
   deliveryId: (request) => request.headers['webhook-id'],

@@ -241,6 +241,7 @@ function verifyToken(request: WebhookRequest, token: string): AuthFailure | unde
 /** GitLab webhooks: Pipeline Hook and Job Hook events, with a secret token and/or a signing token. */
 export const gitlabProvider: Provider = {
   auth: ['token', 'secrets'],
+  secretKind: 'standard-webhooks',
   contentTypes: ['application/json'],
   // https://docs.gitlab.com/ee/user/project/integrations/webhooks.html#create-a-webhook
   // Every configured mechanism must pass: the secret token (X-Gitlab-Token) and the signing token

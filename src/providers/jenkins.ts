@@ -1,6 +1,7 @@
 import type { CiEventBody, CiStatus } from '../event/ci-event-schema';
 import { verifyBasicAuth } from '../verify/verify-basic-auth';
 import { verifyStandardWebhookRequest } from '../verify/verify-standard-webhook-request';
+import { parseGitRemote } from './parse-git-remote';
 import { PayloadError } from './payload-error';
 import type { NormalizeResult, Provider } from './provider';
 import {
@@ -75,35 +76,12 @@ function fullJobName(url: string | undefined): string | undefined {
   return names.join('/');
 }
 
-/**
- * `owner/repo` from a Git remote: `https://github.com/acme/web.git`, `git@github.com:acme/web.git`,
- * `ssh://git@host:7999/acme/web.git`; and the web URL when the remote is an http(s) one.
- */
-export function repositoryFromGitUrl(remote: string): { name: string; url?: string } | undefined {
-  const scp = /^[\w.-]+@[\w.-]+:(?!\/\/)(.+)$/.exec(remote);
-  let path: string | undefined;
-  let web: string | undefined;
-  if (scp) {
-    path = scp[1];
-  } else {
-    let url: URL;
-    try {
-      url = new URL(remote);
-    } catch {
-      return undefined;
-    }
-    path = url.pathname;
-    if (url.protocol === 'http:' || url.protocol === 'https:') {
-      // Credentials in a remote URL never leave the relay.
-      web = `${url.protocol}//${url.host}${url.pathname.replace(/\.git\/?$/, '').replace(/\/+$/, '')}`;
-    }
-  }
-  const name = path
-    ?.replace(/\.git\/?$/, '')
-    .replace(/^\/+|\/+$/g, '')
-    .replace(/^~/, '');
-  if (name === undefined || name === '') return undefined;
-  return compact({ name, url: web });
+/** The repository a build's SCM remote names; the job name when it has none. */
+function repositoryOf(
+  remote: { path: string; web?: string } | undefined,
+  jobName: string,
+): CiEventBody['repository'] {
+  return remote ? compact({ name: remote.path, url: remote.web }) : { name: jobName };
 }
 
 /** `origin/main` and `refs/remotes/origin/main` (GIT_BRANCH) become `main`; `refs/tags/v1` a tag. */
@@ -143,7 +121,7 @@ function build(payload: unknown, phase: string): CiEventBody {
   return compact({
     kind: 'pipeline' as const,
     ...statusOf(payload, phase),
-    repository: (scmUrl && repositoryFromGitUrl(scmUrl)) || { name: jobName },
+    repository: repositoryOf(parseGitRemote(scmUrl), jobName),
     ...refOf(optionalString(payload, 'build.scm.branch')),
     // The plugin only knows the commit of a Git checkout; a CiEvent cannot be without one.
     commit: { sha: requireString(payload, 'build.scm.commit') },
@@ -168,6 +146,7 @@ function build(payload: unknown, phase: string): CiEventBody {
  */
 export const jenkinsProvider: Provider = {
   auth: ['basicAuth', 'secrets'],
+  secretKind: 'standard-webhooks',
   contentTypes: ['application/json'],
   verify(request, source, nowMs) {
     if (source.basicAuth === undefined && source.secrets === undefined) {

@@ -25,6 +25,8 @@ export type NormalizeResult =
 export interface Provider {
   /** Config keys this provider authenticates with. */
   readonly auth: readonly AuthKey[];
+  /** `standard-webhooks`: its `secrets` are whsec_ keys (Standard Webhooks), not HMAC passwords. @defaultValue `hmac` */
+  readonly secretKind?: 'hmac' | 'standard-webhooks';
   /** Content types it posts; `application/x-www-form-urlencoded` means a `payload=` field holding JSON. */
   readonly contentTypes: readonly string[];
   /** Checks the request's credentials against the source; undefined when they verify. */

@@ -72,6 +72,10 @@ describe('loadConfig', () => {
       /^sources\[0\] \(ci\)\.secrets\[0\]: a Standard Webhooks secret holds 24 to 64 bytes$/,
     ],
     ['bad-status-value', /^routes\[0\]\.match\.status\[1\]: must be one of "queued", "running"/],
+    [
+      'plain-secret-for-standard-webhooks',
+      /^sources\[0\] \(gitlab\)\.secrets\[0\]: provider gitlab verifies Standard Webhooks signatures; its secrets are whsec_ keys$/,
+    ],
     ['yaml-syntax-error', /^YAML: /],
     ['wrong-version', /^version: must be equal to constant$/],
   ];

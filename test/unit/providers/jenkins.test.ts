@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
 import { validateEvent } from '../../../src/event/validate-event';
-import { jenkinsProvider, repositoryFromGitUrl } from '../../../src/providers/jenkins';
+import { jenkinsProvider } from '../../../src/providers/jenkins';
 import { PayloadError } from '../../../src/providers/payload-error';
 import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
 
@@ -349,23 +349,5 @@ describe('jenkinsProvider', () => {
         'build.phase',
       );
     });
-  });
-
-  describe('repositoryFromGitUrl', () => {
-    const cases: [remote: string, expected: ReturnType<typeof repositoryFromGitUrl>][] = [
-      ['https://github.com/acme/web.git', { name: 'acme/web', url: 'https://github.com/acme/web' }],
-      [
-        'https://ci:t0ken@gitlab.example.com/group/sub/web.git',
-        { name: 'group/sub/web', url: 'https://gitlab.example.com/group/sub/web' },
-      ],
-      ['git@github.com:acme/web.git', { name: 'acme/web' }],
-      ['ssh://git@git.example.com:7999/acme/web.git', { name: 'acme/web' }],
-      ['not a url', undefined],
-    ];
-    for (const [remote, expected] of cases) {
-      it(`${remote} -> ${JSON.stringify(expected)}`, () => {
-        assert.deepEqual(repositoryFromGitUrl(remote), expected);
-      });
-    }
   });
 });
