@@ -104,7 +104,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     });
     eventQueue.on('error', (err) => log.warn({ err: err.message }, '[receiver] queue error'));
     closers.push(() => eventQueue.close());
-    enqueue = createEventEnqueuer({ redis: producer, queue: eventQueue, prefix });
+    enqueue = createEventEnqueuer({ queue: eventQueue, connected: () => producer.status === 'ready' });
   }
 
   if (role !== 'receiver') {

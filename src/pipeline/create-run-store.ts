@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent, CiStatus } from '../event/ci-event-schema';
 import type { RunSnapshot, RunSnapshots } from '../../sinks/sink';
+import { defineScript } from './define-script';
 
 // Keeps the newer of two states of one field (the pipeline, or one job): a higher attempt wins, then a
 // later stage of life (queued < running < finished), then the later arrival. Events can arrive out of
@@ -44,19 +45,15 @@ export interface RunStore extends RunSnapshots {
 /** Run snapshots in Redis hashes, one per (source, repository, pipeline id), kept `ttlSeconds` after the last event. */
 export function createRunStore(deps: { redis: Redis; prefix: string; ttlSeconds?: number }): RunStore {
   const { redis, prefix, ttlSeconds = 7 * 24 * 3600 } = deps;
+  const recordState = defineScript(redis, 'ciRelayRecordRunState', 1, recordScript);
   const keyOf = (event: CiEvent) =>
     `${prefix}:run:${createHash('sha256').update([event.source, event.repository.name, event.pipeline.id].join('\n')).digest('base64url')}`;
   return {
     async record(event) {
       const field = event.kind === 'pipeline' ? 'pipeline' : `job:${event.job?.id ?? ''}`;
-      const version = await redis.eval(
-        recordScript,
-        1,
-        keyOf(event),
-        field,
-        JSON.stringify(event),
-        stateRank(event),
-        ttlSeconds,
+      const version = await recordState(
+        [keyOf(event)],
+        [field, JSON.stringify(event), stateRank(event), ttlSeconds],
       );
       return Number(version);
     },

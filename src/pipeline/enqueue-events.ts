@@ -1,16 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { CiEvent } from '../event/ci-event-schema';
 
-/** What became of a delivery. `duplicate`: seen before; `ids` are the events of the first one. */
+/** What became of a delivery. `duplicate`: seen before; `ids` are then the events of the first one. */
 export interface EnqueueResult {
   duplicate: boolean;
-  ids: string[];
-}
-
-interface DeliveryMarker {
-  state: 'pending' | 'done';
   ids: string[];
 }
 
@@ -18,47 +12,52 @@ interface DeliveryMarker {
 export type EnqueueEvents = (events: CiEvent[], ttlSeconds: number) => Promise<EnqueueResult>;
 
 /**
- * Marks the delivery as pending, adds its events (job id = event id), then marks it done. A redelivery
- * of a done delivery is a duplicate. One that finds it pending (an earlier attempt died between the two
- * steps) adds the same events again under the same job ids, which BullMQ ignores if they are there:
- * so an accepted webhook is never lost and never doubled, and a failure leaves nothing half-done.
+ * Adds each event as a job (job id = event id) with BullMQ deduplication on (source, delivery id,
+ * position): one atomic script per event, so a webhook is either queued or not, never half-done. The
+ * deduplication key outlives the job for `ttlSeconds`; a redelivery within that time gets back the job
+ * ids of the first delivery instead of new jobs. A retry after a failure part-way through a multi-event
+ * delivery adds just the events that were missing.
  */
-export function createEventEnqueuer(deps: { redis: Redis; queue: Queue; prefix: string }): EnqueueEvents {
-  const { redis, queue, prefix } = deps;
+export function createEventEnqueuer(deps: {
+  queue: Queue;
+  /** Whether the queue's Redis connection is up; BullMQ would otherwise wait for it and the webhook hang. */
+  connected: () => boolean;
+  /** @defaultValue 5000 */
+  timeoutMs?: number;
+}): EnqueueEvents {
+  const { queue, connected, timeoutMs = 5000 } = deps;
   return async (events, ttlSeconds) => {
-    const first = events[0];
-    if (!first) return { duplicate: false, ids: [] };
-    const digest = createHash('sha256').update(`${first.source}\n${first.deliveryId}`).digest('base64url');
-    const key = `${prefix}:delivery:${digest}`;
-    let ids = events.map((e) => e.id);
-    const claimed = await redis.set(
-      key,
-      JSON.stringify({ state: 'pending', ids } satisfies DeliveryMarker),
-      'EX',
-      ttlSeconds,
-      'NX',
-    );
-    if (claimed === null) {
-      const existing = await redis.get(key);
-      if (existing !== null) {
-        const marker = JSON.parse(existing) as DeliveryMarker;
-        if (marker.state === 'done') return { duplicate: true, ids: marker.ids };
-        ids = marker.ids;
-      }
+    if (!connected()) throw new QueueUnavailableError('Redis is not connected');
+    const ids: string[] = [];
+    let added = 0;
+    for (const [i, event] of events.entries()) {
+      const deduplicationId = createHash('sha256')
+        .update(`${event.source}\n${event.deliveryId}\n${i}`)
+        .digest('base64url');
+      const job = await withTimeout(
+        queue.add('event', event, {
+          jobId: event.id,
+          deduplication: { id: deduplicationId, ttl: ttlSeconds * 1000 },
+        }),
+        timeoutMs,
+      );
+      const id = job.id ?? event.id;
+      if (id === event.id) added++;
+      ids.push(id);
     }
-    await queue.addBulk(
-      events.map((event, i) => {
-        const id = ids[i] ?? event.id;
-        return { name: 'event', data: { ...event, id }, opts: { jobId: id } };
-      }),
-    );
-    await redis.set(
-      key,
-      JSON.stringify({ state: 'done', ids } satisfies DeliveryMarker),
-      'EX',
-      ttlSeconds,
-      'XX',
-    );
-    return { duplicate: false, ids };
+    return { duplicate: added === 0 && ids.length > 0, ids };
   };
+}
+
+/** The event queue could not take the events. */
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

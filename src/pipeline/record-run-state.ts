@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent, CiStatus, Transition } from '../event/ci-event-schema';
+import { defineScript } from './define-script';
 
 // Atomically swaps the last finished status of a run series and returns the previous one. A retried
 // router job (same event id) gets the same answer as the first time rather than comparing with itself.
@@ -39,6 +40,7 @@ export function createRunStateRecorder(deps: {
   ttlSeconds?: number;
 }): RecordRunState {
   const { redis, prefix, ttlSeconds = 90 * 24 * 3600 } = deps;
+  const swap = defineScript(redis, 'ciRelaySwapRunState', 1, swapScript);
   return async (event) => {
     if (event.kind !== 'pipeline' || !(event.status === 'success' || failing.has(event.status)))
       return undefined;
@@ -49,7 +51,7 @@ export function createRunStateRecorder(deps: {
       event.branch ?? event.tag ?? '',
     ].join('\n');
     const key = `${prefix}:run-series:${createHash('sha256').update(series).digest('base64url')}`;
-    const previous = (await redis.eval(swapScript, 1, key, event.id, event.status, ttlSeconds)) as string;
+    const previous = (await swap([key], [event.id, event.status, ttlSeconds])) as string;
     return transitionBetween(previous, event.status);
   };
 }

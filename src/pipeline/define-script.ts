@@ -1,0 +1,14 @@
+import type { Redis } from 'ioredis';
+
+/** A Lua script on `redis`, called by its SHA (EVALSHA, falling back to EVAL once per connection). */
+export type RedisScript = (keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>;
+
+/** Registers `lua` (taking `numberOfKeys` keys) as a command of `redis` under `name`. */
+export function defineScript(redis: Redis, name: string, numberOfKeys: number, lua: string): RedisScript {
+  if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
+  const command = (redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>)[
+    name
+  ];
+  if (!command) throw new Error(`[redis] script ${name} was not defined`);
+  return (keys, args) => command.call(redis, ...keys, ...args);
+}
