@@ -200,7 +200,7 @@ async function relayBacklog(relayUrl: string): Promise<number | undefined> {
  * Waits until the router has caught up with what the receiver accepted, so that the next phase does not
  * compete with a backlog (and the baseline is not measured while the relay is still busy).
  */
-async function drainRelay(relayUrl: string, timeoutMs = 30_000): Promise<Drain> {
+async function drainRelay(relayUrl: string, timeoutMs = 10_000): Promise<Drain> {
   const start = performance.now();
   const first = (await relayBacklog(relayUrl)) ?? 0;
   let backlog = first;

@@ -64,6 +64,12 @@ export function cpuMicrosPerRequest(run: MeasuredRun, process: string): number |
   return pct === undefined || run.reqPerSec === 0 ? undefined : (pct / 100 / run.reqPerSec) * 1e6;
 }
 
+/** CPU time of `process` per event of the latency phase in µs. */
+function perEvent(latency: LatencyResult & { cpu: CpuUse }, process: string): number | undefined {
+  const pct = latency.cpu.processes[process];
+  return pct === undefined ? undefined : (pct / 100 / latency.rate) * 1e6;
+}
+
 const perRequest = (run: MeasuredRun, process: string) => `${fixed(cpuMicrosPerRequest(run, process), 0)} µs`;
 
 /** The human-readable table. */
@@ -86,12 +92,12 @@ export function formatReport(report: Report): string {
       `            baseline (bare express) ${rate(t.baseline.best)} req/s   (runs: ${runs(t.baseline.runs)})`,
       `            relay (full receive)    ${rate(t.relay.best)} req/s   (runs: ${runs(t.relay.runs)})`,
       `            ratio ${t.ratio.toFixed(2)}  (target >= ${t.target.toFixed(2)})  ${verdict(t.pass)}   ` +
-        `relay non-2xx: ${t.relayNon2xx}  duplicates (200): ${t.relayDuplicates}`,
+        `relay non-2xx+errors: ${t.relayNon2xx}  duplicates (200): ${t.relayDuplicates}`,
       `            answer time under load: baseline p50 ${b.latencyP50Ms} ms, p99 ${b.latencyP99Ms} ms; ` +
         `relay p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms`,
       `            cpu (% of one core) in best baseline run: ${formatCpu(b.cpu)}`,
       `            cpu (% of one core) in best relay run:    ${formatCpu(r.cpu)}`,
-      `            cpu per request (robust to other load): baseline ${perRequest(b, 'baseline')}; ` +
+      `            cpu per request (less sensitive to other load than req/s): baseline ${perRequest(b, 'baseline')}; ` +
         `relay ${perRequest(r, 'relay')} + redis ${perRequest(r, 'redis')}`,
       `            router backlog after each relay run: ${t.drains
         .map(
@@ -111,6 +117,8 @@ export function formatReport(report: Report): string {
       `            non-202: ${l.non202}  request errors: ${l.requestErrors}  late sends: ${l.lateSends}  ` +
         `sink repeats: ${l.sinkRepeats}  bad signatures: ${l.sinkBadSignatures}`,
       `            cpu (% of one core): ${formatCpu(l.cpu)}`,
+      `            cpu per event (receive + route + deliver): relay ${fixed(perEvent(l, 'relay'), 0)} µs, ` +
+        `redis ${fixed(perEvent(l, 'redis'), 0)} µs`,
     );
   }
   if (report.profileDir)

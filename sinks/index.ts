@@ -2,10 +2,22 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createHttpSink } from './http';
 import { httpSinkConfigSchema } from './http/config';
 import type { SinkFactory } from './sink';
+import { createEmailSink } from './email';
+import { checkEmailConfig } from './email/check-email-config';
+import { emailRouteOptionsSchema, emailSinkConfigSchema } from './email/config';
+import { createSlackSink } from './slack';
+import {
+  checkSlackConfig,
+  slackDefaultRateLimit,
+  slackRouteOptionsSchema,
+  slackSinkConfigSchema,
+} from './slack/config';
 
 /** Every sink type's config schema, by type. Adding a sink: one line here and one in {@link sinkFactories}. */
 export const sinkConfigSchemas = {
   http: httpSinkConfigSchema,
+  email: emailSinkConfigSchema,
+  slack: slackSinkConfigSchema,
 };
 
 /** A sink type name. */
@@ -17,17 +29,27 @@ export type SinkConfig = { [T in SinkType]: Static<(typeof sinkConfigSchemas)[T]
 /** The explicit sink registry. */
 export const sinkFactories = {
   http: createHttpSink,
+  email: createEmailSink,
+  slack: createSlackSink,
 } satisfies { [T in SinkType]: SinkFactory<Extract<SinkConfig, { type: T }>> };
 
 /** Each sink type's schema of the options a route may set for it (`routes[].options.<sinkId>`); none: no options. */
-export const sinkRouteOptionSchemas: Partial<Record<SinkType, TSchema>> = {};
+export const sinkRouteOptionSchemas: Partial<Record<SinkType, TSchema>> = {
+  email: emailRouteOptionsSchema,
+  slack: slackRouteOptionsSchema,
+};
 
 /** Checks a schema cannot make (templates that do not compile, ...), as `key: message` lines. */
 export const sinkConfigChecks: { [T in SinkType]?: (config: Extract<SinkConfig, { type: T }>) => string[] } =
-  {};
+  {
+    email: checkEmailConfig,
+    slack: checkSlackConfig,
+  };
 
 /** Rate limit a sink type gets when its config sets none (Slack: about one message a second per channel). */
-export const sinkDefaultRateLimits: Partial<Record<SinkType, { max: number; perMs: number }>> = {};
+export const sinkDefaultRateLimits: Partial<Record<SinkType, { max: number; perMs: number }>> = {
+  slack: slackDefaultRateLimit,
+};
 
 /** The config schema of any sink, discriminated on `type` (ajv `discriminator`). */
 export const anySinkConfigSchema = Type.Unsafe<SinkConfig>({

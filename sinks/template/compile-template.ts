@@ -2,10 +2,13 @@ import Handlebars from 'handlebars';
 
 const hb = Handlebars.create();
 
-/** Helpers every message template may use. */
+/**
+ * Helpers every message template may use. Their names differ from every context field (`shortSha`,
+ * `duration`, ...), because Handlebars reads `{{name}}` as a helper call when a helper has that name.
+ */
 const helpers: Record<string, Handlebars.HelperDelegate> = {
-  /** `{{shortSha event.commit.sha}}`: the first 7 characters. */
-  shortSha: (sha: unknown) => (typeof sha === 'string' ? sha.slice(0, 7) : ''),
+  /** `{{sha7 event.commit.sha}}`: the first 7 characters. */
+  sha7: (sha: unknown) => (typeof sha === 'string' ? sha.slice(0, 7) : ''),
   /** `{{firstLine event.commit.message}}` */
   firstLine: (text: unknown) => (typeof text === 'string' ? (text.split('\n')[0] ?? '') : ''),
   /** `{{truncate text 80}}`: at most n characters, with an ellipsis when cut. */
@@ -14,8 +17,8 @@ const helpers: Record<string, Handlebars.HelperDelegate> = {
     const max = typeof n === 'number' ? n : 80;
     return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;
   },
-  /** `{{duration event.durationMs}}`: `1h 2m`, `4m 12s`, `9s`. */
-  duration: (ms: unknown) => (typeof ms === 'number' ? formatDuration(ms) : ''),
+  /** `{{humanDuration event.durationMs}}`: `1h 2m`, `4m 12s`, `9s`. */
+  humanDuration: (ms: unknown) => (typeof ms === 'number' ? formatDuration(ms) : ''),
   /** `{{#if (eq event.status "failure")}}` */
   eq: (a: unknown, b: unknown) => a === b,
   /** `{{default event.branch "(no branch)"}}` */
@@ -70,6 +73,8 @@ export function templateProblem(source: string): string | undefined {
     compileTemplate(source);
     return undefined;
   } catch (e) {
-    return (e as Error).message.split('\n')[0];
+    // Handlebars puts the position on the first line and what it expected on the last.
+    const lines = (e as Error).message.split('\n').filter((l) => l.trim() !== '');
+    return lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : lines[0];
   }
 }

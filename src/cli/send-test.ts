@@ -14,10 +14,14 @@ export async function sendTest(config: RelayConfig, sinkId: string, log: Logger)
   }
   const sink = createSink(sinkConfig, { log });
   const id = `msg_test_${monotonicFactory()()}`;
+  let result;
   try {
-    await sink.deliver(sampleNotification(new Date(), id), { attempt: 1 });
+    result = await sink.deliver(sampleNotification(new Date(), id), { attempt: 1 });
   } finally {
     await sink.close?.();
   }
-  return `${sinkConfig.type}[${sinkId}]: sample notification ${id} sent`;
+  const name = `${sinkConfig.type}[${sinkId}]`;
+  return result === 'skipped'
+    ? `${name}: the sink skipped the sample (a failed pipeline): its settings (e.g. \`on\`) leave such events out`
+    : `${name}: sample notification ${id} sent`;
 }

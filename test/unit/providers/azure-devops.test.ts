@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
-import { validateEvent } from '../../../src/event/validate-event';
 import {
   azureDevopsProvider,
   azureDevopsResults,
   azureDevopsStates,
 } from '../../../src/providers/azure-devops';
-import { PayloadError } from '../../../src/providers/payload-error';
-import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
+import type { NormalizeResult } from '../../../src/providers/provider';
+import { assertPayloadError, onlyValidEvent, withField } from '../../helpers/provider-test-kit';
+import { fixtureJson, request, type Json } from '../../helpers/provider-test-kit';
 
-type Json = Record<string, unknown>;
-
-function fixture(name: string): Json {
-  return JSON.parse(
-    fs.readFileSync(path.join(__dirname, '../../fixtures/azure-devops', name), 'utf8'),
-  ) as Json;
-}
-
-function request(headers: Record<string, string>, body: Buffer | string = '{}'): WebhookRequest {
-  return { headers, rawBody: Buffer.from(body), contentType: 'application/json' };
-}
+const fixture = (name: string): Json => fixtureJson('azure-devops', name);
 
 function normalize(payload: unknown): NormalizeResult {
   return azureDevopsProvider.normalize(request({}), payload);
@@ -30,38 +18,12 @@ function normalize(payload: unknown): NormalizeResult {
 
 /** Normalizes a payload that must give exactly one event, and checks that event against the CiEvent schema. */
 function normalizeOne(payload: unknown): CiEventBody {
-  const result = normalize(payload);
-  assert.equal(result.type, 'events');
-  assert.equal(result.events.length, 1);
-  const body = result.events[0];
-  assert.ok(body);
-  const full = {
-    id: '01HXYZ0000000000000000000',
-    schemaVersion: 1,
+  return onlyValidEvent(normalize(payload), {
     source: 'azure',
     provider: 'azure-devops',
     deliveryId: 'd',
     receivedAt: '2024-09-17T09:00:00.000Z',
-    ...body,
-  };
-  assert.deepEqual(validateEvent(full), []);
-  return body;
-}
-
-/** Sets a dotted path in a deep copy of `payload`; undefined deletes it. */
-function withField(payload: Json, dotted: string, value: unknown): Json {
-  const copy = structuredClone(payload);
-  const keys = dotted.split('.');
-  const last = keys.pop() as string;
-  let target: Json = copy;
-  for (const key of keys) target = target[key] as Json;
-  if (value === undefined) delete target[last];
-  else target[last] = value;
-  return copy;
-}
-
-function throwsPayloadError(fn: () => unknown, field: string) {
-  assert.throws(fn, (error: unknown) => error instanceof PayloadError && error.field === field, field);
+  });
 }
 
 const basicAuth = { username: 'ci-relay', password: 'pa55-azure-hook' };
@@ -303,12 +265,12 @@ describe('azureDevopsProvider', () => {
 
     it('throws a PayloadError naming a missing required field', () => {
       for (const field of ['resource.id', 'resource.status', 'resource.sourceVersion']) {
-        throwsPayloadError(
+        assertPayloadError(
           () => normalize(withField(fixture('build.complete.succeeded.json'), field, undefined)),
           field,
         );
       }
-      throwsPayloadError(
+      assertPayloadError(
         () => normalize(withField(fixture('build.complete.succeeded.json'), 'eventType', undefined)),
         'eventType',
       );
@@ -380,13 +342,13 @@ describe('azureDevopsProvider', () => {
         'resource.run.state',
         'resource.run.resources.repositories.self.version',
       ]) {
-        throwsPayloadError(
+        assertPayloadError(
           () => normalize(withField(fixture('run-state-changed.failed.json'), field, undefined)),
           field,
         );
       }
       for (const field of ['resource.job.id', 'resource.job.name', 'resource.job.state']) {
-        throwsPayloadError(
+        assertPayloadError(
           () => normalize(withField(fixture('job-state-changed.failed.json'), field, undefined)),
           field,
         );
@@ -480,7 +442,7 @@ describe('azureDevopsProvider', () => {
 
     it('throws a PayloadError on an unknown state', () => {
       const payload = withField(fixture('build.complete.succeeded.json'), 'resource.status', 'hovering');
-      throwsPayloadError(() => normalize(payload), 'resource.status');
+      assertPayloadError(() => normalize(payload), 'resource.status');
     });
   });
 

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
-import { validateEvent } from '../../../src/event/validate-event';
 import { bitbucketProvider, bitbucketStates } from '../../../src/providers/bitbucket';
-import { PayloadError } from '../../../src/providers/payload-error';
-import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
+import type { NormalizeResult } from '../../../src/providers/provider';
+import { assertPayloadError, onlyValidEvent, withField } from '../../helpers/provider-test-kit';
+import { fixtureJson, fixtureText, request, type Json } from '../../helpers/provider-test-kit';
 
-type Json = Record<string, unknown>;
-
-function fixture(name: string): Json {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/bitbucket', name), 'utf8')) as Json;
-}
-
-function request(headers: Record<string, string>, body: Buffer | string = '{}'): WebhookRequest {
-  return { headers, rawBody: Buffer.from(body), contentType: 'application/json' };
-}
+const fixture = (name: string): Json => fixtureJson('bitbucket', name);
 
 function normalize(payload: unknown, event = 'repo:commit_status_updated'): NormalizeResult {
   return bitbucketProvider.normalize(request({ 'x-event-key': event }), payload);
@@ -25,38 +15,12 @@ function normalize(payload: unknown, event = 'repo:commit_status_updated'): Norm
 
 /** Normalizes a payload that must give exactly one event, and checks that event against the CiEvent schema. */
 function normalizeOne(payload: unknown, event?: string): CiEventBody {
-  const result = normalize(payload, event);
-  assert.equal(result.type, 'events');
-  assert.equal(result.events.length, 1);
-  const body = result.events[0];
-  assert.ok(body);
-  const full = {
-    id: '01HXYZ0000000000000000000',
-    schemaVersion: 1,
+  return onlyValidEvent(normalize(payload, event), {
     source: 'bitbucket',
     provider: 'bitbucket',
     deliveryId: 'd',
     receivedAt: '2024-07-22T16:00:00.000Z',
-    ...body,
-  };
-  assert.deepEqual(validateEvent(full), []);
-  return body;
-}
-
-/** Sets a dotted path in a deep copy of `payload`; undefined deletes it. */
-function withField(payload: Json, dotted: string, value: unknown): Json {
-  const copy = structuredClone(payload);
-  const keys = dotted.split('.');
-  const last = keys.pop() as string;
-  let target: Json = copy;
-  for (const key of keys) target = target[key] as Json;
-  if (value === undefined) delete target[last];
-  else target[last] = value;
-  return copy;
-}
-
-function throwsPayloadError(fn: () => unknown, field: string) {
-  assert.throws(fn, (error: unknown) => error instanceof PayloadError && error.field === field, field);
+  });
 }
 
 const source = (secrets: string[]): SourceConfig => ({ id: 'bitbucket', provider: 'bitbucket', secrets });
@@ -69,10 +33,7 @@ function sign(secret: string, body: string): string {
 describe('bitbucketProvider', () => {
   describe('verify', () => {
     const secret = 'bb-webhook-secret-91c2';
-    const body = fs.readFileSync(
-      path.join(__dirname, '../../fixtures/bitbucket/commit_status.failed.json'),
-      'utf8',
-    );
+    const body = fixtureText('bitbucket', 'commit_status.failed.json');
 
     it('accepts a body signed with the secret', () => {
       const req = request({ 'x-hub-signature': sign(secret, body) }, body);
@@ -200,12 +161,12 @@ describe('bitbucketProvider', () => {
 
     it('throws a PayloadError naming a missing required field', () => {
       for (const field of ['repository.full_name', 'commit_status.state', 'commit_status.key']) {
-        throwsPayloadError(
+        assertPayloadError(
           () => normalize(withField(fixture('commit_status.failed.json'), field, undefined)),
           field,
         );
       }
-      throwsPayloadError(
+      assertPayloadError(
         () => normalize(withField(fixture('commit_status.failed.json'), 'commit_status.links', undefined)),
         'commit_status.links.commit.href',
       );
@@ -217,7 +178,7 @@ describe('bitbucketProvider', () => {
         'commit_status.links.commit.href',
         'https://api.bitbucket.org/2.0/repositories/acme-labs/billing-service',
       );
-      throwsPayloadError(() => normalize(payload), 'commit_status.links.commit.href');
+      assertPayloadError(() => normalize(payload), 'commit_status.links.commit.href');
     });
   });
 
@@ -246,7 +207,7 @@ describe('bitbucketProvider', () => {
 
     it('throws a PayloadError on an unknown state', () => {
       const payload = withField(fixture('commit_status.failed.json'), 'commit_status.state', 'successful');
-      throwsPayloadError(() => normalize(payload), 'commit_status.state');
+      assertPayloadError(() => normalize(payload), 'commit_status.state');
     });
   });
 
@@ -259,9 +220,8 @@ describe('bitbucketProvider', () => {
     });
 
     it('throws a PayloadError without X-Event-Key', () => {
-      assert.throws(
-        () => bitbucketProvider.normalize(request({}), fixture('commit_status.failed.json')),
-        (error: unknown) => error instanceof PayloadError,
+      assertPayloadError(() =>
+        bitbucketProvider.normalize(request({}), fixture('commit_status.failed.json')),
       );
     });
   });

@@ -1,27 +1,17 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
-import { validateEvent } from '../../../src/event/validate-event';
 import {
   buildkiteBuildStates,
   buildkiteJobStates,
   buildkiteProvider,
 } from '../../../src/providers/buildkite';
-import { PayloadError } from '../../../src/providers/payload-error';
-import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
+import type { NormalizeResult } from '../../../src/providers/provider';
+import { assertPayloadError, onlyValidEvent, withField } from '../../helpers/provider-test-kit';
+import { fixtureJson, request, type Json } from '../../helpers/provider-test-kit';
 
-type Json = Record<string, unknown>;
-
-function fixture(name: string): Json {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/buildkite', name), 'utf8')) as Json;
-}
-
-function request(headers: Record<string, string>, body: Buffer | string = '{}'): WebhookRequest {
-  return { headers, rawBody: Buffer.from(body), contentType: 'application/json' };
-}
+const fixture = (name: string): Json => fixtureJson('buildkite', name);
 
 function normalize(event: string, payload: unknown): NormalizeResult {
   return buildkiteProvider.normalize(request({ 'x-buildkite-event': event }), payload);
@@ -29,34 +19,12 @@ function normalize(event: string, payload: unknown): NormalizeResult {
 
 /** Normalizes a fixture (its own `event`) that must give exactly one event, checked against the CiEvent schema. */
 function normalizeOne(payload: Json): CiEventBody {
-  const result = normalize(payload['event'] as string, payload);
-  assert.equal(result.type, 'events', JSON.stringify(result));
-  assert.equal(result.events.length, 1);
-  const body = result.events[0];
-  assert.ok(body);
-  const full = {
-    id: '01HXYZ0000000000000000000',
-    schemaVersion: 1,
+  return onlyValidEvent(normalize(payload['event'] as string, payload), {
     source: 'buildkite',
     provider: 'buildkite',
     deliveryId: 'sha256:digest',
     receivedAt: '2024-05-14T10:00:00.000Z',
-    ...body,
-  };
-  assert.deepEqual(validateEvent(full), []);
-  return body;
-}
-
-/** Sets a dotted path in a deep copy of `payload`; undefined deletes it. */
-function withField(payload: Json, dotted: string, value: unknown): Json {
-  const copy = structuredClone(payload);
-  const keys = dotted.split('.');
-  const last = keys.pop() as string;
-  let target: Json = copy;
-  for (const key of keys) target = target[key] as Json;
-  if (value === undefined) delete target[last];
-  else target[last] = value;
-  return copy;
+  });
 }
 
 const nowMs = Date.UTC(2024, 4, 14, 10, 0, 0);
@@ -351,10 +319,9 @@ describe('buildkiteProvider', () => {
     it('throws a PayloadError naming a missing required field', () => {
       for (const field of ['build.id', 'build.state', 'build.commit', 'pipeline']) {
         const payload = withField(fixture('build.finished.passed.json'), field, undefined);
-        assert.throws(
+        assertPayloadError(
           () => normalize('build.finished', payload),
-          (error: unknown) =>
-            error instanceof PayloadError && error.field === (field === 'pipeline' ? 'pipeline.slug' : field),
+          field === 'pipeline' ? 'pipeline.slug' : field,
           field,
         );
       }
@@ -452,11 +419,7 @@ describe('buildkiteProvider', () => {
         ['job.state', withField(fixture('job.started.json'), 'job.state', undefined)],
         ['build.id', withField(fixture('job.started.json'), 'build.id', undefined)],
       ] as const) {
-        assert.throws(
-          () => normalize('job.started', p),
-          (error: unknown) => error instanceof PayloadError && error.field === field,
-          field,
-        );
+        assertPayloadError(() => normalize('job.started', p), field);
       }
     });
   });
@@ -536,10 +499,7 @@ describe('buildkiteProvider', () => {
         ['build.running', 'build.running.json', 'build.state'],
         ['job.started', 'job.started.json', 'job.state'],
       ] as const) {
-        assert.throws(
-          () => normalize(event, withField(fixture(file), field, 'hibernating')),
-          (error: unknown) => error instanceof PayloadError && error.field === field,
-        );
+        assertPayloadError(() => normalize(event, withField(fixture(file), field, 'hibernating')), field);
       }
     });
   });
@@ -559,10 +519,7 @@ describe('buildkiteProvider', () => {
     it('falls back to the body\'s "event", and throws a PayloadError when neither names one', () => {
       const result = buildkiteProvider.normalize(request({}), fixture('build.running.json'));
       assert.equal(result.type, 'events');
-      assert.throws(
-        () => buildkiteProvider.normalize(request({}), {}),
-        (error: unknown) => error instanceof PayloadError,
-      );
+      assertPayloadError(() => buildkiteProvider.normalize(request({}), {}));
     });
   });
 });

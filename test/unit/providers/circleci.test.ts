@@ -1,27 +1,17 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
-import { validateEvent } from '../../../src/event/validate-event';
 import {
   circleciJobStatuses,
   circleciProvider,
   circleciWorkflowStatuses,
 } from '../../../src/providers/circleci';
-import { PayloadError } from '../../../src/providers/payload-error';
-import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
+import type { NormalizeResult } from '../../../src/providers/provider';
+import { assertPayloadError, onlyValidEvent, withField } from '../../helpers/provider-test-kit';
+import { fixtureJson, request, type Json } from '../../helpers/provider-test-kit';
 
-type Json = Record<string, unknown>;
-
-function fixture(name: string): Json {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/circleci', name), 'utf8')) as Json;
-}
-
-function request(headers: Record<string, string>, body: Buffer | string = '{}'): WebhookRequest {
-  return { headers, rawBody: Buffer.from(body), contentType: 'application/json' };
-}
+const fixture = (name: string): Json => fixtureJson('circleci', name);
 
 function normalize(event: string | undefined, payload: unknown): NormalizeResult {
   return circleciProvider.normalize(
@@ -32,34 +22,12 @@ function normalize(event: string | undefined, payload: unknown): NormalizeResult
 
 /** Normalizes a payload that must give exactly one event, and checks that event against the CiEvent schema. */
 function normalizeOne(event: string, payload: unknown): CiEventBody {
-  const result = normalize(event, payload);
-  assert.equal(result.type, 'events');
-  assert.equal(result.events.length, 1);
-  const body = result.events[0];
-  assert.ok(body);
-  const full = {
-    id: '01HXYZ0000000000000000000',
-    schemaVersion: 1,
+  return onlyValidEvent(normalize(event, payload), {
     source: 'circleci',
     provider: 'circleci',
     deliveryId: 'd',
     receivedAt: '2024-05-14T10:00:00.000Z',
-    ...body,
-  };
-  assert.deepEqual(validateEvent(full), []);
-  return body;
-}
-
-/** Sets a dotted path in a deep copy of `payload`; undefined deletes it. */
-function withField(payload: Json, dotted: string, value: unknown): Json {
-  const copy = structuredClone(payload);
-  const keys = dotted.split('.');
-  const last = keys.pop() as string;
-  let target: Json = copy;
-  for (const key of keys) target = target[key] as Json;
-  if (value === undefined) delete target[last];
-  else target[last] = value;
-  return copy;
+  });
 }
 
 const source = (secrets: string[]): SourceConfig => ({ id: 'circleci', provider: 'circleci', secrets });
@@ -311,11 +279,7 @@ describe('circleciProvider', () => {
     it('throws a PayloadError naming a missing required field', () => {
       for (const field of ['workflow.id', 'workflow.name', 'workflow.status', 'pipeline.vcs.revision']) {
         const payload = withField(fixture('workflow-completed.success.json'), field, undefined);
-        assert.throws(
-          () => normalize('workflow-completed', payload),
-          (error: unknown) => error instanceof PayloadError && error.field === field,
-          field,
-        );
+        assertPayloadError(() => normalize('workflow-completed', payload), field);
       }
     });
   });
@@ -385,11 +349,7 @@ describe('circleciProvider', () => {
     it('throws a PayloadError naming a missing required field', () => {
       for (const field of ['job.id', 'job.name', 'job.status', 'pipeline.vcs.revision']) {
         const payload = withField(fixture('job-completed.failed.json'), field, undefined);
-        assert.throws(
-          () => normalize('job-completed', payload),
-          (error: unknown) => error instanceof PayloadError && error.field === field,
-          field,
-        );
+        assertPayloadError(() => normalize('job-completed', payload), field);
       }
     });
   });
@@ -473,10 +433,7 @@ describe('circleciProvider', () => {
     });
 
     it('throws a PayloadError when neither header nor body names the event', () => {
-      assert.throws(
-        () => normalize(undefined, { id: 'x' }),
-        (error: unknown) => error instanceof PayloadError && error.field === 'type',
-      );
+      assertPayloadError(() => normalize(undefined, { id: 'x' }), 'type');
     });
   });
 });

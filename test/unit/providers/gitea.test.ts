@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
-import { validateEvent } from '../../../src/event/validate-event';
 import { giteaProvider } from '../../../src/providers/gitea';
-import { PayloadError } from '../../../src/providers/payload-error';
-import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
+import type { NormalizeResult } from '../../../src/providers/provider';
+import { assertPayloadError, onlyValidEvent, withField } from '../../helpers/provider-test-kit';
+import { fixtureJson, fixtureText, request, type Json } from '../../helpers/provider-test-kit';
 
-type Json = Record<string, unknown>;
-
-function fixture(name: string): Json {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/gitea', name), 'utf8')) as Json;
-}
-
-function request(headers: Record<string, string>, body: Buffer | string = '{}'): WebhookRequest {
-  return { headers, rawBody: Buffer.from(body), contentType: 'application/json' };
-}
+const fixture = (name: string): Json => fixtureJson('gitea', name);
 
 function normalize(event: string, payload: unknown): NormalizeResult {
   return giteaProvider.normalize(request({ 'x-gitea-event': event, 'x-gitea-delivery': 'd' }), payload);
@@ -25,38 +15,12 @@ function normalize(event: string, payload: unknown): NormalizeResult {
 
 /** Normalizes a payload that must give exactly one event, and checks that event against the CiEvent schema. */
 function normalizeOne(event: string, payload: unknown): CiEventBody {
-  const result = normalize(event, payload);
-  assert.equal(result.type, 'events');
-  assert.equal(result.events.length, 1);
-  const body = result.events[0];
-  assert.ok(body);
-  const full = {
-    id: '01HXYZ0000000000000000000',
-    schemaVersion: 1,
+  return onlyValidEvent(normalize(event, payload), {
     source: 'gitea',
     provider: 'gitea',
     deliveryId: 'd',
     receivedAt: '2025-03-04T12:00:00.000Z',
-    ...body,
-  };
-  assert.deepEqual(validateEvent(full), []);
-  return body;
-}
-
-/** Sets a dotted path in a deep copy of `payload`; `undefined` deletes it. */
-function withField(payload: Json, dotted: string, value: unknown): Json {
-  const copy = structuredClone(payload);
-  const keys = dotted.split('.');
-  const last = keys.pop() as string;
-  let target: Json = copy;
-  for (const key of keys) target = target[key] as Json;
-  if (value === undefined) delete target[last];
-  else target[last] = value;
-  return copy;
-}
-
-function assertPayloadError(fn: () => unknown, field: string): void {
-  assert.throws(fn, (error: unknown) => error instanceof PayloadError && error.field === field, field);
+  });
 }
 
 const source = (secrets: string[]): SourceConfig => ({ id: 'gitea', provider: 'gitea', secrets });
@@ -67,9 +31,7 @@ const sha = '5e1f0c9d2b7a4e8f6c3d1a0b9e8d7c6f5a4b3c2d';
 
 describe('giteaProvider', () => {
   describe('verify', () => {
-    const body = fs.readFileSync(
-      path.join(__dirname, '../../fixtures/gitea/workflow_run.completed.success.json'),
-    );
+    const body = Buffer.from(fixtureText('gitea', 'workflow_run.completed.success.json'));
 
     it('accepts the bare hex HMAC-SHA256 of the raw body in X-Gitea-Signature', () => {
       const req = request({ 'x-gitea-signature': sign('s3cret', body.toString()) }, body);
@@ -391,10 +353,7 @@ describe('giteaProvider', () => {
     });
 
     it('throws a PayloadError without an event header', () => {
-      assert.throws(
-        () => giteaProvider.normalize(request({}), fixture('push.json')),
-        (error: unknown) => error instanceof PayloadError,
-      );
+      assertPayloadError(() => giteaProvider.normalize(request({}), fixture('push.json')));
     });
   });
 });

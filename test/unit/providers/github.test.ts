@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
-import { validateEvent } from '../../../src/event/validate-event';
 import { githubProvider } from '../../../src/providers/github';
-import { PayloadError } from '../../../src/providers/payload-error';
-import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
+import type { NormalizeResult } from '../../../src/providers/provider';
+import { assertPayloadError, onlyValidEvent, withField } from '../../helpers/provider-test-kit';
+import { fixtureJson, request, type Json } from '../../helpers/provider-test-kit';
+import { githubSignature } from '../../helpers/sign';
 
-type Json = Record<string, unknown>;
-
-function fixture(name: string): Json {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/github', name), 'utf8')) as Json;
-}
-
-function request(headers: Record<string, string>, body: Buffer | string = '{}'): WebhookRequest {
-  return { headers, rawBody: Buffer.from(body), contentType: 'application/json' };
-}
+const fixture = (name: string): Json => fixtureJson('github', name);
 
 function normalize(event: string, payload: unknown): NormalizeResult {
   return githubProvider.normalize(request({ 'x-github-event': event, 'x-github-delivery': 'd' }), payload);
@@ -25,41 +15,15 @@ function normalize(event: string, payload: unknown): NormalizeResult {
 
 /** Normalizes a payload that must give exactly one event, and checks that event against the CiEvent schema. */
 function normalizeOne(event: string, payload: unknown): CiEventBody {
-  const result = normalize(event, payload);
-  assert.equal(result.type, 'events');
-  assert.equal(result.events.length, 1);
-  const body = result.events[0];
-  assert.ok(body);
-  const full = {
-    id: '01HXYZ0000000000000000000',
-    schemaVersion: 1,
+  return onlyValidEvent(normalize(event, payload), {
     source: 'github',
     provider: 'github',
     deliveryId: 'd',
     receivedAt: new Date().toISOString(),
-    ...body,
-  };
-  assert.deepEqual(validateEvent(full), []);
-  return body;
-}
-
-/** Sets a dotted path in a deep copy of `payload`. */
-function withField(payload: Json, dotted: string, value: unknown): Json {
-  const copy = structuredClone(payload);
-  const keys = dotted.split('.');
-  const last = keys.pop() as string;
-  let target: Json = copy;
-  for (const key of keys) target = target[key] as Json;
-  if (value === undefined) delete target[last];
-  else target[last] = value;
-  return copy;
+  });
 }
 
 const source = (secrets: string[]): SourceConfig => ({ id: 'github', provider: 'github', secrets });
-
-function sign(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
 
 describe('githubProvider', () => {
   describe('verify', () => {
@@ -91,7 +55,7 @@ describe('githubProvider', () => {
 
     it('accepts a body signed with any of the configured secrets (rotation)', () => {
       const body = '{"zen":"Keep it logically awesome."}';
-      const req = request({ 'x-hub-signature-256': sign('new-secret', body) }, body);
+      const req = request({ 'x-hub-signature-256': githubSignature('new-secret', body) }, body);
       assert.equal(githubProvider.verify(req, source(['old-secret', 'new-secret']), 0), undefined);
       assert.equal(githubProvider.verify(req, source(['old-secret']), 0)?.code, 'bad_signature');
     });
@@ -227,11 +191,7 @@ describe('githubProvider', () => {
         'repository.full_name',
       ]) {
         const payload = withField(fixture('workflow_run.completed.success.json'), field, undefined);
-        assert.throws(
-          () => normalize('workflow_run', payload),
-          (error: unknown) => error instanceof PayloadError && error.field === field,
-          field,
-        );
+        assertPayloadError(() => normalize('workflow_run', payload), field);
       }
     });
   });
@@ -426,10 +386,7 @@ describe('githubProvider', () => {
 
     it('throws a PayloadError on an unknown unfinished status', () => {
       const payload = withField(fixture('workflow_job.queued.json'), 'workflow_job.status', 'hibernating');
-      assert.throws(
-        () => normalize('workflow_job', payload),
-        (error: unknown) => error instanceof PayloadError && error.field === 'workflow_job.status',
-      );
+      assertPayloadError(() => normalize('workflow_job', payload), 'workflow_job.status');
     });
 
     const states: [state: string, expected: string][] = [
@@ -449,10 +406,7 @@ describe('githubProvider', () => {
 
     it('throws a PayloadError on an unknown commit state', () => {
       const payload = withField(fixture('status.success.json'), 'state', 'exploded');
-      assert.throws(
-        () => normalize('status', payload),
-        (error: unknown) => error instanceof PayloadError && error.field === 'state',
-      );
+      assertPayloadError(() => normalize('status', payload), 'state');
     });
   });
 
@@ -469,10 +423,7 @@ describe('githubProvider', () => {
     });
 
     it('throws a PayloadError without X-GitHub-Event', () => {
-      assert.throws(
-        () => githubProvider.normalize(request({}), fixture('ping.json')),
-        (error: unknown) => error instanceof PayloadError,
-      );
+      assertPayloadError(() => githubProvider.normalize(request({}), fixture('ping.json')));
     });
   });
 });

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
-import { validateEvent } from '../../../src/event/validate-event';
 import { gitlabProvider, gitlabStatuses } from '../../../src/providers/gitlab';
-import { PayloadError } from '../../../src/providers/payload-error';
-import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
+import type { NormalizeResult } from '../../../src/providers/provider';
+import { assertPayloadError, onlyValidEvent, withField } from '../../helpers/provider-test-kit';
+import { fixtureJson, request, type Json } from '../../helpers/provider-test-kit';
 import { standardWebhookHeaders } from '../../helpers/sign';
 
-type Json = Record<string, unknown>;
-
-function fixture(name: string): Json {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/gitlab', name), 'utf8')) as Json;
-}
-
-function request(headers: Record<string, string>, body: Buffer | string = '{}'): WebhookRequest {
-  return { headers, rawBody: Buffer.from(body), contentType: 'application/json' };
-}
+const fixture = (name: string): Json => fixtureJson('gitlab', name);
 
 function normalize(payload: unknown, hook?: string): NormalizeResult {
   return gitlabProvider.normalize(request(hook === undefined ? {} : { 'x-gitlab-event': hook }), payload);
@@ -25,38 +15,12 @@ function normalize(payload: unknown, hook?: string): NormalizeResult {
 
 /** Normalizes a payload that must give exactly one event, and checks that event against the CiEvent schema. */
 function normalizeOne(payload: unknown, hook?: string): CiEventBody {
-  const result = normalize(payload, hook);
-  assert.equal(result.type, 'events');
-  assert.equal(result.events.length, 1);
-  const body = result.events[0];
-  assert.ok(body);
-  const full = {
-    id: '01HXYZ0000000000000000000',
-    schemaVersion: 1,
+  return onlyValidEvent(normalize(payload, hook), {
     source: 'gitlab',
     provider: 'gitlab',
     deliveryId: 'd',
     receivedAt: '2024-06-03T12:00:00.000Z',
-    ...body,
-  };
-  assert.deepEqual(validateEvent(full), []);
-  return body;
-}
-
-/** Sets a dotted path in a deep copy of `payload`; undefined deletes it. */
-function withField(payload: Json, dotted: string, value: unknown): Json {
-  const copy = structuredClone(payload);
-  const keys = dotted.split('.');
-  const last = keys.pop() as string;
-  let target: Json = copy;
-  for (const key of keys) target = target[key] as Json;
-  if (value === undefined) delete target[last];
-  else target[last] = value;
-  return copy;
-}
-
-function throwsPayloadError(fn: () => unknown, field: string) {
-  assert.throws(fn, (error: unknown) => error instanceof PayloadError && error.field === field, field);
+  });
 }
 
 const token = 'gl-secret-token-7f3a';
@@ -313,7 +277,7 @@ describe('gitlabProvider', () => {
         'object_attributes.status',
         'project.path_with_namespace',
       ]) {
-        throwsPayloadError(
+        assertPayloadError(
           () => normalize(withField(fixture('pipeline.success.json'), field, undefined)),
           field,
         );
@@ -420,23 +384,23 @@ describe('gitlabProvider', () => {
 
     it('throws a PayloadError naming a missing required field', () => {
       for (const field of ['build_id', 'build_name', 'build_status']) {
-        throwsPayloadError(() => normalize(withField(fixture('job.success.json'), field, undefined)), field);
+        assertPayloadError(() => normalize(withField(fixture('job.success.json'), field, undefined)), field);
       }
       const noPipeline = withField(
         withField(fixture('job.success.json'), 'pipeline_id', undefined),
         'commit.id',
         undefined,
       );
-      throwsPayloadError(() => normalize(noPipeline), 'pipeline_id');
+      assertPayloadError(() => normalize(noPipeline), 'pipeline_id');
       const noSha = withField(
         withField(fixture('job.success.json'), 'sha', undefined),
         'commit.sha',
         undefined,
       );
-      throwsPayloadError(() => normalize(noSha), 'commit.sha');
+      assertPayloadError(() => normalize(noSha), 'commit.sha');
       let noRepository = withField(fixture('job.legacy-canceled.json'), 'repository.homepage', undefined);
       noRepository = withField(noRepository, 'project_name', undefined);
-      throwsPayloadError(() => normalize(noRepository), 'project_name');
+      assertPayloadError(() => normalize(noRepository), 'project_name');
     });
   });
 
@@ -476,11 +440,11 @@ describe('gitlabProvider', () => {
     }
 
     it('throws a PayloadError on an unknown status', () => {
-      throwsPayloadError(
+      assertPayloadError(
         () => normalize(withField(fixture('pipeline.running.json'), 'object_attributes.status', 'exploded')),
         'object_attributes.status',
       );
-      throwsPayloadError(
+      assertPayloadError(
         () => normalize(withField(fixture('job.success.json'), 'build_status', 'exploded')),
         'build_status',
       );
@@ -507,7 +471,7 @@ describe('gitlabProvider', () => {
 
     it('throws a PayloadError when neither the body nor the headers say what it is', () => {
       const payload = withField(fixture('pipeline.success.json'), 'object_kind', undefined);
-      throwsPayloadError(() => normalize(payload), 'object_kind');
+      assertPayloadError(() => normalize(payload), 'object_kind');
     });
   });
 });

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
-import { validateEvent } from '../../../src/event/validate-event';
 import { jenkinsProvider } from '../../../src/providers/jenkins';
-import { PayloadError } from '../../../src/providers/payload-error';
-import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
+import type { NormalizeResult } from '../../../src/providers/provider';
+import { assertPayloadError, onlyValidEvent, withField } from '../../helpers/provider-test-kit';
+import { fixtureJson, fixtureText, request, type Json } from '../../helpers/provider-test-kit';
+import { standardWebhookHeaders } from '../../helpers/sign';
 
-type Json = Record<string, unknown>;
-
-function fixture(name: string): Json {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/jenkins', name), 'utf8')) as Json;
-}
-
-function request(headers: Record<string, string>, body: Buffer | string = '{}'): WebhookRequest {
-  return { headers, rawBody: Buffer.from(body), contentType: 'application/json' };
-}
+const fixture = (name: string): Json => fixtureJson('jenkins', name);
 
 function normalize(payload: unknown): NormalizeResult {
   return jenkinsProvider.normalize(request({}), payload);
@@ -25,38 +15,12 @@ function normalize(payload: unknown): NormalizeResult {
 
 /** Normalizes a payload that must give exactly one event, and checks that event against the CiEvent schema. */
 function normalizeOne(payload: unknown): CiEventBody {
-  const result = normalize(payload);
-  assert.equal(result.type, 'events');
-  assert.equal(result.events.length, 1);
-  const body = result.events[0];
-  assert.ok(body);
-  const full = {
-    id: '01HXYZ0000000000000000000',
-    schemaVersion: 1,
+  return onlyValidEvent(normalize(payload), {
     source: 'jenkins',
     provider: 'jenkins',
     deliveryId: 'sha256:0',
     receivedAt: '2025-05-20T12:00:00.000Z',
-    ...body,
-  };
-  assert.deepEqual(validateEvent(full), []);
-  return body;
-}
-
-/** Sets a dotted path in a deep copy of `payload`; `undefined` deletes it. */
-function withField(payload: Json, dotted: string, value: unknown): Json {
-  const copy = structuredClone(payload);
-  const keys = dotted.split('.');
-  const last = keys.pop() as string;
-  let target: Json = copy;
-  for (const key of keys) target = target[key] as Json;
-  if (value === undefined) delete target[last];
-  else target[last] = value;
-  return copy;
-}
-
-function assertPayloadError(fn: () => unknown, field: string): void {
-  assert.throws(fn, (error: unknown) => error instanceof PayloadError && error.field === field, field);
+  });
 }
 
 // Credentials made here the way the Notification plugin (userinfo of the endpoint URL) and the Standard
@@ -64,15 +28,8 @@ function assertPayloadError(fn: () => unknown, field: string): void {
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const whsec = (text: string) => `whsec_${Buffer.from(text).toString('base64')}`;
-function standardHeaders(secret: string, body: string, timestampSeconds: number, id = 'msg_2gQ7Jenkins') {
-  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
-  const signature = createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64');
-  return {
-    'webhook-id': id,
-    'webhook-timestamp': String(timestampSeconds),
-    'webhook-signature': `v1,${signature}`,
-  };
-}
+const standardHeaders = (secret: string, body: string, timestampSeconds: number, id = 'msg_2gQ7Jenkins') =>
+  standardWebhookHeaders(secret, id, body, timestampSeconds);
 
 const nowMs = Date.UTC(2025, 4, 20, 12, 0, 0);
 const now = Math.floor(nowMs / 1000);
@@ -90,7 +47,7 @@ const bothSource: SourceConfig = {
 const pipelineUrl = 'https://jenkins.example.com/job/payments/job/api/214/';
 
 describe('jenkinsProvider', () => {
-  const body = fs.readFileSync(path.join(__dirname, '../../fixtures/jenkins/completed.success.json'), 'utf8');
+  const body = fixtureText('jenkins', 'completed.success.json');
   const verify = (headers: Record<string, string>, source: SourceConfig, raw = body) =>
     jenkinsProvider.verify(request(headers, raw), source, nowMs);
 

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { SourceConfig } from '../../../src/config/source-config-schema';
 import type { CiEventBody } from '../../../src/event/ci-event-schema';
-import { validateEvent } from '../../../src/event/validate-event';
-import { PayloadError } from '../../../src/providers/payload-error';
 import type { NormalizeResult, WebhookRequest } from '../../../src/providers/provider';
 import { travisProvider, travisStates, travisStatusMessages } from '../../../src/providers/travis';
 import { parsePayload } from '../../../src/receiver/parse-payload';
-
-type Json = Record<string, unknown>;
+import { assertPayloadError, onlyValidEvent, withField } from '../../helpers/provider-test-kit';
+import {
+  fixtureJson,
+  fixtureText,
+  request as webhookRequest,
+  type Json,
+} from '../../helpers/provider-test-kit';
 
 // Key pairs made for the test stand in for Travis CI's (https://api.travis-ci.com/config publishes the public half).
 function rsaKeyPair() {
@@ -23,13 +24,7 @@ function rsaKeyPair() {
 const travisKeys = rsaKeyPair();
 const otherKeys = rsaKeyPair();
 
-function fixtureText(name: string): string {
-  return fs.readFileSync(path.join(__dirname, '../../fixtures/travis', name), 'utf8');
-}
-
-function fixture(name: string): Json {
-  return JSON.parse(fixtureText(name)) as Json;
-}
+const fixture = (name: string): Json => fixtureJson('travis', name);
 
 /** The form body Travis CI posts: the JSON, URL-encoded, in a `payload` field. */
 function formBody(json: string): string {
@@ -41,8 +36,9 @@ function signature(json: string, privateKey = travisKeys.privateKey): string {
   return sign('sha1', Buffer.from(json), privateKey).toString('base64');
 }
 
+/** Travis CI posts a form, and always with a body. */
 function request(headers: Record<string, string>, body: string): WebhookRequest {
-  return { headers, rawBody: Buffer.from(body), contentType: 'application/x-www-form-urlencoded' };
+  return webhookRequest(headers, body, 'application/x-www-form-urlencoded');
 }
 
 const source = (publicKey = travisKeys.publicKey): SourceConfig => ({
@@ -57,34 +53,12 @@ function normalize(payload: unknown, headers: Record<string, string> = {}): Norm
 
 /** Normalizes a payload that must give exactly one event, and checks that event against the CiEvent schema. */
 function normalizeOne(payload: unknown): CiEventBody {
-  const result = normalize(payload);
-  assert.equal(result.type, 'events');
-  assert.equal(result.events.length, 1);
-  const body = result.events[0];
-  assert.ok(body);
-  const full = {
-    id: '01HXYZ0000000000000000000',
-    schemaVersion: 1,
+  return onlyValidEvent(normalize(payload), {
     source: 'travis',
     provider: 'travis',
     deliveryId: 'sha256:digest',
     receivedAt: '2024-05-14T10:00:00.000Z',
-    ...body,
-  };
-  assert.deepEqual(validateEvent(full), []);
-  return body;
-}
-
-/** Sets a dotted path in a deep copy of `payload`; undefined deletes it. */
-function withField(payload: Json, dotted: string, value: unknown): Json {
-  const copy = structuredClone(payload);
-  const keys = dotted.split('.');
-  const last = keys.pop() as string;
-  let target: Json = copy;
-  for (const key of keys) target = target[key] as Json;
-  if (value === undefined) delete target[last];
-  else target[last] = value;
-  return copy;
+  });
 }
 
 describe('travisProvider', () => {
@@ -93,7 +67,7 @@ describe('travisProvider', () => {
   });
 
   describe('verify', () => {
-    const json = fixtureText('build.passed.json');
+    const json = fixtureText('travis', 'build.passed.json');
     const verify = (headers: Record<string, string>, body = formBody(json), src = source()) =>
       travisProvider.verify(request(headers, body), src, 0);
 
@@ -155,7 +129,7 @@ describe('travisProvider', () => {
   });
 
   it('reads the payload the receiver parses out of the form', () => {
-    const json = fixtureText('build.passed.json');
+    const json = fixtureText('travis', 'build.passed.json');
     const req = request({}, formBody(json));
     assert.deepEqual(parsePayload(req), JSON.parse(json));
   });
@@ -272,11 +246,7 @@ describe('travisProvider', () => {
           payload = withField(payload, 'status_message', undefined);
           payload = withField(payload, 'result_message', undefined);
         }
-        assert.throws(
-          () => normalize(payload),
-          (error: unknown) => error instanceof PayloadError && error.field === field,
-          field,
-        );
+        assertPayloadError(() => normalize(payload), field);
       }
     });
   });
@@ -334,10 +304,7 @@ describe('travisProvider', () => {
     it('throws a PayloadError on a state and message it does not know', () => {
       let payload = withField(fixture('build.passed.json'), 'state', 'hibernating');
       payload = withField(payload, 'status_message', 'Hibernating');
-      assert.throws(
-        () => normalize(payload),
-        (error: unknown) => error instanceof PayloadError && error.field === 'state',
-      );
+      assertPayloadError(() => normalize(payload), 'state');
     });
   });
 });

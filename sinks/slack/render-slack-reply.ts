@@ -1,0 +1,33 @@
+import type { CiEvent } from '../../src/event/ci-event-schema';
+import { escapeMrkdwn, truncateMrkdwn } from './mrkdwn';
+import { ccLine, commitLine, maxText, mentionedUsers, type RenderOptions } from './render-slack-message';
+import { slackTemplateContext } from './slack-templates';
+
+/** A reply in a run message's thread; `text` is mrkdwn (Slack renders a message's `text` as mrkdwn). */
+export interface SlackReply {
+  text: string;
+}
+
+/**
+ * A failed job's reply (template `reply`): job name linked, stage, duration, and `cc @…` for the mapped
+ * people behind it. `run` fills in who they are when the job event does not say (GitHub job events
+ * carry no commit author).
+ */
+export function renderJobReply(job: CiEvent, run: CiEvent, options: RenderOptions): SlackReply {
+  const context = slackTemplateContext(job);
+  const line = options.templates.reply(context).trim() || escapeMrkdwn(context.headline);
+  const cc = ccLine(mentionedUsers([job, run], options.mentions));
+  return { text: truncateMrkdwn(cc === undefined ? line : `${line}\n${cc}`, maxText) };
+}
+
+/**
+ * The run's failed final state, posted in its thread and broadcast to the channel (`reply_broadcast`)
+ * so that a run that turned red is not hidden in a thread: the headline, the commit and `cc @…`.
+ */
+export function renderFailureBroadcast(run: CiEvent, options: RenderOptions): SlackReply {
+  const context = slackTemplateContext(run);
+  const line = options.templates.headline(context).trim() || escapeMrkdwn(context.headline);
+  const cc = ccLine(mentionedUsers([run], options.mentions));
+  const text = [line, commitLine(run), cc].filter((part) => part !== undefined).join('\n');
+  return { text: truncateMrkdwn(text, maxText) };
+}

@@ -1,0 +1,103 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { CiEvent } from '../../src/event/ci-event-schema';
+
+/** Where a run's message is and how far it is up to date. */
+export interface RunMessage {
+  /** Channel id Slack answered with (chat.update needs the id, not `#name`). */
+  channel: string;
+  ts: string;
+  /** The run snapshot version the message was last rendered from. */
+  renderedVersion: number;
+  /** Things already done for the run in this message's thread: `reply:<attempt>:<jobId>`, `broadcast:<attempt>`. */
+  done: ReadonlySet<string>;
+}
+
+/** The Redis state of run messages for one sink: one hash per (run, channel), and a lock next to it. */
+export interface RunMessageStore {
+  /** The state key of `event`'s run in `channel` (as configured). */
+  keyOf(event: CiEvent, channel: string): string;
+  /** Takes the (run, channel) lock, waiting up to `waitMs`; resolves to a release function, or undefined when still held. */
+  lock(key: string): Promise<(() => Promise<void>) | undefined>;
+  read(key: string): Promise<RunMessage | undefined>;
+  /** Records a newly posted message (forgetting what was done in the thread of any earlier one). */
+  posted(key: string, message: { channel: string; ts: string; renderedVersion: number }): Promise<void>;
+  /** Records that the message now shows snapshot `version`. */
+  rendered(key: string, version: number): Promise<void>;
+  /** Records a thread action (`reply:...`, `broadcast:...`) as done. */
+  markDone(key: string, what: string): Promise<void>;
+}
+
+// Deletes the lock only if it is still ours: a lock that expired and was taken by another worker stays.
+const releaseScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** Options of {@link createRunMessageStore}. */
+export interface RunMessageStoreOptions {
+  redis: Redis;
+  /** The sink's key prefix, e.g. `ci-relay:sink:team-slack`. */
+  keyPrefix: string;
+  /** @defaultValue 30 days after the run's last delivery */
+  ttlSeconds?: number;
+  /** How long a lock holds if its holder dies. @defaultValue 30 s */
+  lockTtlMs?: number;
+  /** How long to wait for a held lock before giving up. @defaultValue 5 s */
+  lockWaitMs?: number;
+}
+
+/** Run message state in Redis hashes, so that any worker, before or after a restart, updates the same message. */
+export function createRunMessageStore(options: RunMessageStoreOptions): RunMessageStore {
+  const { redis, keyPrefix, ttlSeconds = 30 * 24 * 3600, lockTtlMs = 30_000, lockWaitMs = 5_000 } = options;
+  const touch = (key: string, fields: Record<string, string>) =>
+    redis.multi().hset(key, fields).expire(key, ttlSeconds).exec();
+  return {
+    keyOf(event, channel) {
+      const run = createHash('sha256')
+        .update([event.source, event.repository.name, event.pipeline.id].join('\n'))
+        .digest('base64url');
+      return `${keyPrefix}:run:${run}:${channel}`;
+    },
+    async lock(key) {
+      const lockKey = `${key}:lock`;
+      const token = randomUUID();
+      const end = Date.now() + lockWaitMs;
+      for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+        if ((await redis.set(lockKey, token, 'PX', lockTtlMs, 'NX')) === 'OK') {
+          return async () => {
+            await redis.eval(releaseScript, 1, lockKey, token);
+          };
+        }
+        if (Date.now() + delay > end) return undefined;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    },
+    async read(key) {
+      const hash = await redis.hgetall(key);
+      if (hash.ts === undefined || hash.channel === undefined) return undefined;
+      const done = new Set(
+        Object.keys(hash).filter((field) => field.startsWith('reply:') || field.startsWith('broadcast:')),
+      );
+      return { channel: hash.channel, ts: hash.ts, renderedVersion: Number(hash.renderedVersion ?? 0), done };
+    },
+    async posted(key, message) {
+      await redis
+        .multi()
+        .del(key)
+        .hset(key, {
+          channel: message.channel,
+          ts: message.ts,
+          renderedVersion: String(message.renderedVersion),
+        })
+        .expire(key, ttlSeconds)
+        .exec();
+    },
+    async rendered(key, version) {
+      await touch(key, { renderedVersion: String(version) });
+    },
+    async markDone(key, what) {
+      await touch(key, { [what]: '1' });
+    },
+  };
+}

@@ -1,0 +1,433 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import request from 'supertest';
+import { createRunStore } from '../../src/pipeline/create-run-store';
+import { deliveryQueueName } from '../../src/pipeline/queue-names';
+import { createSlackSink } from '../../sinks/slack';
+import { createRunMessageStore } from '../../sinks/slack/run-message-store';
+import { githubSignature } from '../helpers/sign';
+import { sampleEvent } from '../helpers/sample-event';
+import { startFakeSlack, type FakeSlack, type FakeSlackMessage } from '../helpers/start-fake-slack';
+import { startRedis, type TestRedis } from '../helpers/start-redis';
+import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
+
+const githubSecret = 'slack-integration-github-secret';
+const slackToken = 'xoxb-1111-2222-integration-token';
+const runUrl = 'https://github.com/acme/widgets/actions/runs/11223399001';
+const jobUrl = `${runUrl}/job/30871256640`;
+
+const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/github', name), 'utf8');
+
+/** A GitHub fixture with some fields changed (`edit` gets the parsed payload). */
+function fixtureWith(name: string, edit: (payload: Record<string, Record<string, unknown>>) => void): string {
+  const payload = JSON.parse(fixture(name)) as Record<string, Record<string, unknown>>;
+  edit(payload);
+  return JSON.stringify(payload);
+}
+
+/** The `lint` job of the same run, failed. */
+const lintFailed = () =>
+  fixtureWith('workflow_job.completed.failure.json', (p) => {
+    p.workflow_job = {
+      ...p.workflow_job,
+      id: 30871256999,
+      name: 'lint',
+      html_url: `${runUrl}/job/30871256999`,
+    };
+  });
+
+function configYaml(apiUrl: string, options: { rateLimit?: string; routes?: string } = {}): string {
+  return `
+version: 1
+sources:
+  - id: github
+    provider: github
+    secrets: ["\${GITHUB_SECRET}"]
+sinks:
+  - id: team-slack
+    type: slack
+    token: "\${SLACK_TOKEN}"
+    channel: "#ci"
+    apiUrl: "${apiUrl}"
+    retry: { attempts: 4, initialDelayMs: 50, maxDelayMs: 200 }
+${options.rateLimit ?? '    rateLimit: { max: 50, perMs: 1000 }'}
+    mentions:
+      mona@acme.example: U0MONA
+      mona-dev: U0MONA
+routes:
+${
+  options.routes ??
+  `  - name: everything
+    sinks: [team-slack]`
+}
+`;
+}
+
+function postGithub(relay: TestRelay, event: string, body: string) {
+  return request(relay.url)
+    .post('/hooks/github')
+    .set('content-type', 'application/json')
+    .set('x-github-event', event)
+    .set('x-github-delivery', randomUUID())
+    .set('x-hub-signature-256', githubSignature(githubSecret, body))
+    .send(body);
+}
+
+/** Every text of a message: `text`, its blocks and its attachments' blocks. */
+function allText(message: FakeSlackMessage | undefined): string {
+  return JSON.stringify([message?.text, message?.blocks, message?.attachments]);
+}
+
+describe('slack sink (relay in-process, fake Slack Web API, real Redis)', function () {
+  this.timeout(60_000);
+  let redis: TestRedis;
+  let slack: FakeSlack;
+  let relay: TestRelay;
+  let relays: TestRelay[];
+
+  const start = async (yaml: string, prefix?: string) => {
+    const started = await startTestRelay({
+      configYaml: yaml,
+      redisUrl: redis.url,
+      env: { GITHUB_SECRET: githubSecret, SLACK_TOKEN: slackToken },
+      ...(prefix !== undefined && { prefix }),
+    });
+    relays.push(started);
+    return started;
+  };
+
+  const queue = () =>
+    new Queue(deliveryQueueName('team-slack'), { connection: { url: redis.url }, prefix: relay.prefix });
+
+  /** Waits until `n` deliveries have finished (completed or dead) and nothing is pending. */
+  const settled = async (n: number) => {
+    const q = queue();
+    try {
+      await waitFor(async () => {
+        const c = await q.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+        const pending = (c.wait ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
+        return pending === 0 && (c.completed ?? 0) + (c.failed ?? 0) >= n;
+      }, 20_000);
+    } finally {
+      await q.close();
+    }
+  };
+
+  /** Posts one webhook and waits until its delivery is done (the n-th of the test). */
+  let sent = 0;
+  const deliver = async (event: string, body: string) => {
+    const res = await postGithub(relay, event, body);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    sent += 1;
+    await settled(sent);
+  };
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis.stop();
+  });
+  beforeEach(async () => {
+    relays = [];
+    sent = 0;
+    slack = await startFakeSlack({ token: slackToken });
+    relay = await start(configYaml(slack.apiUrl));
+  });
+  afterEach(async () => {
+    for (const r of relays) await r.close();
+    await slack.close();
+    for (const r of relays)
+      for (const line of r.logLines) assert.ok(!line.includes(slackToken), `the token was logged: ${line}`);
+  });
+
+  it('posts one message per run, updates it in place, replies failed jobs in its thread and broadcasts the failure', async () => {
+    await deliver('workflow_run', fixture('workflow_run.requested.json'));
+    await deliver('workflow_run', fixture('workflow_run.in_progress.json'));
+    await deliver('workflow_job', fixture('workflow_job.in_progress.json'));
+    await deliver('workflow_job', fixture('workflow_job.completed.failure.json'));
+    await deliver('workflow_run', fixture('workflow_run.completed.failure.json'));
+
+    const posts = slack.callsOf('chat.postMessage', false);
+    assert.equal(posts.length, 1, 'one top-level post');
+    assert.equal(posts[0]?.token, slackToken);
+    const [main] = slack.topLevel('#ci');
+    assert.ok(main);
+    const updates = slack.callsOf('chat.update');
+    assert.equal(updates.length, 4);
+    for (const u of updates) {
+      assert.equal(u.args.ts, main.ts);
+      assert.equal(u.args.channel, slack.channelId('#ci'), 'chat.update gets the channel id');
+      assert.equal(u.status, 200);
+      assert.deepEqual(u.answer, { ok: true, channel: main.channel, ts: main.ts, text: u.args.text });
+    }
+    assert.equal(main.updates, 4);
+    assert.match(allText(main), /:x:/);
+    assert.match(allText(main), /\|CI #419>/);
+    assert.match(allText(main), /\*failed\*/);
+    assert.match(allText(main), /#E01E5A/);
+    assert.match(allText(main), /test \(node 20\)/);
+
+    const replies = slack.replies('#ci', main.ts);
+    assert.equal(replies.length, 2);
+    const [jobReply, broadcast] = replies;
+    assert.ok(jobReply && broadcast);
+    assert.match(jobReply.text ?? '', new RegExp(`<${jobUrl}\\|test \\(node 20\\)>`));
+    assert.match(jobReply.text ?? '', /failed\* after 4m 1s/);
+    assert.match(jobReply.text ?? '', /<@U0MONA>/);
+    assert.equal(jobReply.replyBroadcast, false);
+    assert.equal(broadcast.replyBroadcast, true, 'the red run is broadcast to the channel');
+    assert.match(broadcast.text ?? '', /failed/);
+    assert.match(broadcast.text ?? '', /<@U0MONA>/);
+  });
+
+  it('updates the same message for a re-run attempt, hiding the jobs of the older attempt', async () => {
+    await deliver('workflow_job', fixture('workflow_job.completed.failure.json'));
+    await deliver('workflow_run', fixture('workflow_run.completed.failure.json'));
+    await deliver('workflow_run', fixture('workflow_run.rerun-attempt-2.json'));
+    assert.equal(slack.callsOf('chat.postMessage', false).length, 1);
+    const [main] = slack.topLevel('#ci');
+    assert.ok(main);
+    const text = allText(main);
+    assert.match(text, /:white_check_mark:/);
+    assert.match(text, /\(attempt 2\)/);
+    assert.match(text, /#2EB67D/);
+    assert.doesNotMatch(text, /test \(node 20\)/, 'attempt 1 jobs are hidden');
+  });
+
+  it('replies each failed job once in the thread, with its name, link and duration', async () => {
+    await deliver('workflow_run', fixture('workflow_run.in_progress.json'));
+    await deliver('workflow_job', fixture('workflow_job.completed.failure.json'));
+    await deliver('workflow_job', lintFailed());
+    const [main] = slack.topLevel('#ci');
+    assert.ok(main);
+    const replies = slack.replies('#ci', main.ts);
+    assert.deepEqual(
+      replies.map((r) => /\|([^>]+)>/.exec(r.text ?? '')?.[1]),
+      ['test (node 20)', 'lint'],
+    );
+    assert.match(replies[1]?.text ?? '', new RegExp(`<${runUrl}/job/30871256999\\|lint>`));
+    assert.match(allText(main), /Failed:\*.*lint.*test \(node 20\)/);
+    assert.match(allText(main), /:x: 2 failed/);
+  });
+
+  it('keeps the message ts in Redis: a restarted worker updates the message it did not post', async () => {
+    await deliver('workflow_run', fixture('workflow_run.in_progress.json'));
+    const [main] = slack.topLevel('#ci');
+    assert.ok(main);
+    const prefix = relay.prefix;
+    await relay.close();
+    relays = [];
+    relay = await start(configYaml(slack.apiUrl), prefix);
+    await deliver('workflow_run', fixture('workflow_run.completed.failure.json'));
+    assert.equal(slack.callsOf('chat.postMessage', false).length, 1);
+    const [update] = slack.callsOf('chat.update');
+    assert.equal(update?.args.ts, main.ts);
+    assert.equal(main.updates, 1);
+    assert.match(allText(main), /\*failed\*/);
+  });
+
+  it('honours ratelimited + Retry-After: the sink pauses, then posts, without using up an attempt', async () => {
+    slack.answerNext('chat.postMessage', { rateLimited: 1 });
+    await deliver('workflow_run', fixture('workflow_run.in_progress.json'));
+    const posts = slack.callsOf('chat.postMessage');
+    assert.equal(posts.length, 2);
+    assert.equal(posts[0]?.status, 429);
+    assert.equal(posts[1]?.status, 200);
+    const waited = (posts[1]?.at ?? 0) - (posts[0]?.at ?? 0);
+    assert.ok(waited >= 950, `retried after ${waited} ms, not after Retry-After`);
+    assert.equal(slack.topLevel('#ci').length, 1);
+    assert.ok(relay.logLines.some((l) => l.includes('rate limited; pausing the sink')));
+    assert.ok(!relay.logLines.some((l) => l.includes('attempt failed, will retry')));
+    const q = queue();
+    try {
+      const [job] = await q.getCompleted();
+      assert.equal(job?.attemptsMade, 1, 'the rate-limited try did not count as an attempt');
+    } finally {
+      await q.close();
+    }
+  });
+
+  it('retries a 500 and posts once', async () => {
+    slack.answerNext('chat.postMessage', { status: 500 });
+    await deliver('workflow_run', fixture('workflow_run.in_progress.json'));
+    const posts = slack.callsOf('chat.postMessage');
+    assert.deepEqual(
+      posts.map((p) => p.status),
+      [500, 200],
+    );
+    assert.equal(slack.topLevel('#ci').length, 1);
+  });
+
+  it('dead-letters channel_not_found at once, naming the sink and the channel', async () => {
+    slack.answerNext('chat.postMessage', { error: 'channel_not_found' });
+    await deliver('workflow_run', fixture('workflow_run.completed.failure.json'));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(slack.calls.length, 1, 'no retry');
+    const q = queue();
+    try {
+      const [failed] = await q.getFailed();
+      assert.match(
+        failed?.failedReason ?? '',
+        /^slack\[team-slack\]: chat\.postMessage to #ci: channel_not_found/,
+      );
+    } finally {
+      await q.close();
+    }
+    assert.ok(relay.logLines.some((l) => l.includes('dead-lettered') && l.includes('channel_not_found')));
+  });
+
+  it('posts a new message when the old one was deleted, and updates that one from then on', async () => {
+    await deliver('workflow_run', fixture('workflow_run.requested.json'));
+    const [first] = slack.topLevel('#ci');
+    assert.ok(first);
+    slack.messages.delete(`${first.channel}/${first.ts}`);
+    await deliver('workflow_run', fixture('workflow_run.in_progress.json'));
+    await deliver('workflow_run', fixture('workflow_run.completed.failure.json'));
+    const [second] = slack.topLevel('#ci');
+    assert.ok(second && second.ts !== first.ts);
+    assert.deepEqual(
+      slack.callsOf('chat.update').map((c) => [c.args.ts, (c.answer as { ok: boolean }).ok]),
+      [
+        [first.ts, false],
+        [second.ts, true],
+      ],
+    );
+  });
+
+  it('collapses a burst of events for one run into one update (default limit: 1 message a second)', async () => {
+    await relay.close();
+    relays = [];
+    relay = await start(configYaml(slack.apiUrl, { rateLimit: '' }));
+    const bodies: Array<[string, string]> = [
+      ['workflow_run', fixture('workflow_run.requested.json')],
+      ['workflow_run', fixture('workflow_run.in_progress.json')],
+      ['workflow_job', fixture('workflow_job.queued.json')],
+      ['workflow_job', fixture('workflow_job.in_progress.json')],
+      ['workflow_job', fixture('workflow_job.completed.success.json')],
+      ['workflow_run', fixture('workflow_run.completed.success.json').replace(/11223344556/g, '11223399001')],
+    ];
+    for (const [event, body] of bodies) assert.equal((await postGithub(relay, event, body)).status, 202);
+    await settled(bodies.length);
+    const posts = slack.callsOf('chat.postMessage', false).length;
+    const updates = slack.callsOf('chat.update').length;
+    assert.equal(posts, 1);
+    assert.ok(updates <= 2, `${updates} updates for ${bodies.length} events`);
+    const [main] = slack.topLevel('#ci');
+    assert.match(allText(main), /:white_check_mark:/);
+    assert.match(allText(main), /\*passed\*/);
+    const metrics = await request(relay.url).get('/metrics');
+    assert.match(
+      metrics.text,
+      /ci_relay_delivery_attempts_total\{sink="team-slack",outcome="skipped",reason=""\} [3-5]/,
+    );
+  });
+
+  it('sends a route to its own channel (route option), with its own message per channel', async () => {
+    await relay.close();
+    relays = [];
+    relay = await start(
+      configYaml(slack.apiUrl, {
+        routes: `  - name: failures
+    match: { status: [failure, error] }
+    sinks: [team-slack]
+    continue: true
+    options:
+      team-slack: { channel: "#alerts", templates: { headline: "RED {{repository}} {{pipelineLabel}}" } }
+  - name: everything
+    sinks: [team-slack]`,
+      }),
+    );
+    await deliver('workflow_run', fixture('workflow_run.in_progress.json'));
+    const res = await postGithub(relay, 'workflow_run', fixture('workflow_run.completed.failure.json'));
+    assert.equal(res.status, 202);
+    await settled(3);
+    assert.equal(slack.topLevel('#ci').length, 1);
+    const [alert] = slack.topLevel('#alerts');
+    assert.match(JSON.stringify(alert?.blocks), /RED acme\/widgets CI #419/);
+    assert.equal(slack.callsOf('chat.update').length, 1, 'only #ci had a message to update');
+  });
+});
+
+describe('slack sink: several workers on one run (real Redis, fake Slack)', function () {
+  this.timeout(30_000);
+  let redis: TestRedis;
+  let slack: FakeSlack;
+  let client: Redis;
+
+  before(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+    slack = await startFakeSlack({ token: slackToken });
+  });
+  after(async () => {
+    client.disconnect();
+    await slack.close();
+    await redis.stop();
+  });
+
+  it('posts the first message once when workers deliver events of one run at the same time', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const runs = createRunStore({ redis: client, prefix });
+    const config = {
+      id: 'team-slack',
+      type: 'slack' as const,
+      token: slackToken,
+      channel: '#race',
+      apiUrl: slack.apiUrl,
+    };
+    const workers = [1, 2, 3].map(() =>
+      createSlackSink(config, {
+        log: pino({ level: 'silent' }),
+        redis: client,
+        keyPrefix: `${prefix}:sink:team-slack`,
+        runs,
+      }),
+    );
+    const events = (['queued', 'running', 'failure'] as const).map((status, i) =>
+      sampleEvent({
+        id: `01J00000000000000000000${i}`,
+        status,
+        pipeline: { id: 'race-1', name: 'CI', number: 7 },
+      }),
+    );
+    const notifications = [];
+    for (const [i, event] of events.entries()) {
+      notifications.push({ id: `msg_${i}`, route: 'r', event, runVersion: await runs.record(event) });
+    }
+    const results = await Promise.all(
+      notifications.map((n, i) => workers[i % workers.length]?.deliver(n, { attempt: 1 })),
+    );
+    assert.equal(slack.topLevel('#race').length, 1);
+    const [main] = slack.topLevel('#race');
+    assert.match(allText(main), /\*failed\*/, 'the message ends on the newest state');
+    assert.ok(results.filter((r) => r === 'skipped').length >= 1, 'later deliveries found nothing new');
+  });
+
+  it('locks a (run, channel) for one holder at a time; a release never frees a lock someone else took since', async () => {
+    const store = createRunMessageStore({
+      redis: client,
+      keyPrefix: `test-${randomUUID()}`,
+      lockWaitMs: 100,
+      lockTtlMs: 300,
+    });
+    const key = store.keyOf(sampleEvent(), '#ci');
+    const first = await store.lock(key);
+    assert.ok(first);
+    assert.equal(await store.lock(key), undefined, 'held: the second waits 100 ms, then gives up');
+    await new Promise((r) => setTimeout(r, 350));
+    const second = await store.lock(key);
+    assert.ok(second, 'an expired lock can be taken');
+    await first();
+    assert.equal(await store.lock(key), undefined, "the first holder's late release left the second's lock");
+    await second();
+    const third = await store.lock(key);
+    assert.ok(third);
+    await third();
+  });
+});
