@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { compileTemplate } from '../template/compile-template';
 import { sinkConfigSchema } from '../sink-config-schema';
 
-/** Message templates a sink (or a route, for its notifications) may override; Handlebars, see docs/sinks/slack.md. */
+/** Message templates a sink (or a route, for its notifications) may override; Handlebars, see the README (Sinks > Slack). */
 export const slackTemplatesSchema = Type.Object(
   {
     text: Type.Optional(
