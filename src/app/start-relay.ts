@@ -98,7 +98,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       defaultJobOptions: {
         attempts: 10,
         backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { age: 3600, count: 1000 },
+        // Deduplication lives in its own key, so a routed event's job is no longer needed.
+        removeOnComplete: true,
         removeOnFail: { age: 7 * 24 * 3600 },
       },
     });
