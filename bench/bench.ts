@@ -5,8 +5,8 @@
  *       an Express app that only answers 202, same payload, connections and duration;
  *   (b) end-to-end latency at a steady rate, open loop, from POST to arrival at an HTTP sink.
  *
- * Everything runs on this machine: a private redis-server, the relay (`--role all`) and the baseline as
- * child processes, the load client and the HTTP sink in this process. Figures are ratios against the
+ * Everything runs on this machine: a private redis-server, the relay (`--role all`, or with `--layout split`
+ * a receiver and a worker process) and the baseline as child processes, the load client and the HTTP sink in this process. Figures are ratios against the
  * baseline because absolute numbers depend on the machine. A measurement: exits 0 whether or not the
  * targets are met. `--help` lists the options.
  */
@@ -48,6 +48,8 @@ const usage = `usage: npm run bench -- [options]
   --rate N                events per second in the latency phase (200)
   --latency-seconds N     measured seconds of the latency phase (10)
   --only PHASE            throughput or latency
+  --layout all|split      all: one relay process (--role all, the default, as DESIGN starts it);
+                          split: a --role receiver process and a --role worker process on one Redis
   --profile DIR           run the relay under node --cpu-prof; the .cpuprofile lands in DIR`;
 
 const { values: args } = parseArgs({
@@ -60,6 +62,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '200' },
     'latency-seconds': { type: 'string', default: '10' },
     only: { type: 'string' },
+    layout: { type: 'string', default: 'all' },
     profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -84,7 +87,13 @@ if (args.only !== undefined && args.only !== 'throughput' && args.only !== 'late
   process.exit(2);
 }
 
+if (args.layout !== 'all' && args.layout !== 'split') {
+  console.error(`--layout takes all or split, not "${args.layout}"\n${usage}`);
+  process.exit(2);
+}
+
 const settings = {
+  layout: args.layout,
   seconds: positive('seconds', args.seconds),
   connections: Math.round(positive('connections', args.connections)),
   rounds: Math.round(positive('rounds', args.rounds)),
@@ -105,6 +114,10 @@ const progress = (message: string) => {
 interface Setup {
   redis: Child;
   relay: Child;
+  /** The worker process in the split layout. */
+  worker: Child | undefined;
+  /** Where the router's metrics are: the worker's in the split layout, else the relay's. */
+  routerUrl: string;
   baseline: Child;
   relayUrl: string;
   baselineUrl: string;
@@ -141,31 +154,36 @@ async function startAll(work: string, sink: SinkServer, sinkSecret: Buffer): Pro
     ].join('\n'),
   );
 
-  const relayPort = await freePort();
   const profile = settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`] : [];
-  const relay = startChild(
-    'relay',
-    process.execPath,
-    [
-      ...profile,
-      join(projectRoot, 'dist', 'src', 'main.js'),
-      'start',
-      '--config',
-      configFile,
-      '--role',
-      'all',
-    ],
-    {
-      cwd: projectRoot,
-      env: {
-        ...process.env,
-        PORT: String(relayPort),
-        HOST: '127.0.0.1',
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        LOG_LEVEL: 'warn',
+  const startRelayChild = (name: string, role: string, port: number) =>
+    startChild(
+      name,
+      process.execPath,
+      [
+        ...profile,
+        join(projectRoot, 'dist', 'src', 'main.js'),
+        'start',
+        '--config',
+        configFile,
+        '--role',
+        role,
+      ],
+      {
+        cwd: projectRoot,
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          LOG_LEVEL: 'warn',
+        },
       },
-    },
-  );
+    );
+  const relayPort = await freePort();
+  const split = settings.layout === 'split';
+  const relay = startRelayChild('relay', split ? 'receiver' : 'all', relayPort);
+  const workerPort = split ? await freePort() : relayPort;
+  const worker = split ? startRelayChild('worker', 'worker', workerPort) : undefined;
   const baselinePort = await freePort();
   const baseline = startChild(
     'baseline',
@@ -175,24 +193,34 @@ async function startAll(work: string, sink: SinkServer, sinkSecret: Buffer): Pro
   );
   const relayUrl = `http://127.0.0.1:${relayPort}`;
   const baselineUrl = `http://127.0.0.1:${baselinePort}`;
-  await Promise.all([waitForHttp(relay, `${relayUrl}/readyz`), waitForPort(baseline, baselinePort)]);
-  progress(`relay on ${relayUrl}, baseline on ${baselineUrl}, redis on ${redisPort}, sink on ${sink.port}`);
-  return { redis, relay, baseline, relayUrl, baselineUrl, sink };
+  const routerUrl = `http://127.0.0.1:${workerPort}`;
+  await Promise.all([
+    waitForHttp(relay, `${relayUrl}/readyz`),
+    worker && waitForHttp(worker, `${routerUrl}/readyz`),
+    waitForPort(baseline, baselinePort),
+  ]);
+  progress(
+    `relay (${split ? 'receiver + worker processes' : '--role all'}) on ${relayUrl}, baseline on ${baselineUrl}, ` +
+      `redis on ${redisPort}, sink on ${sink.port}`,
+  );
+  return { redis, relay, worker, routerUrl, baseline, relayUrl, baselineUrl, sink };
 }
 
-/** Webhooks accepted minus events routed, from the relay's /metrics. */
-async function relayBacklog(relayUrl: string): Promise<number | undefined> {
-  const { status, body } = await httpGet(`${relayUrl}/metrics`);
+/** A counter's total over the series whose labels contain `labelFilter`, from a /metrics page. */
+async function metricSum(url: string, metric: string, labelFilter: string): Promise<number | undefined> {
+  const { status, body } = await httpGet(`${url}/metrics`);
   if (status !== 200) return undefined;
-  const sum = (metric: string, labelFilter: string) => {
-    let total: number | undefined;
-    for (const match of body.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-      if ((match[1] ?? '').includes(labelFilter)) total = (total ?? 0) + Number(match[2]);
-    }
-    return total;
-  };
-  const accepted = sum('ci_relay_webhooks_total', 'outcome="accepted"');
-  const routed = sum('ci_relay_events_routed_total', '') ?? 0;
+  let total: number | undefined;
+  for (const match of body.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    if ((match[1] ?? '').includes(labelFilter)) total = (total ?? 0) + Number(match[2]);
+  }
+  return total;
+}
+
+/** Webhooks accepted (receiver's /metrics) minus events routed (router's /metrics). */
+async function relayBacklog(relayUrl: string, routerUrl: string): Promise<number | undefined> {
+  const accepted = await metricSum(relayUrl, 'ci_relay_webhooks_total', 'outcome="accepted"');
+  const routed = (await metricSum(routerUrl, 'ci_relay_events_routed_total', '')) ?? 0;
   return accepted === undefined ? undefined : accepted - routed;
 }
 
@@ -200,13 +228,14 @@ async function relayBacklog(relayUrl: string): Promise<number | undefined> {
  * Waits until the router has caught up with what the receiver accepted, so that the next phase does not
  * compete with a backlog (and the baseline is not measured while the relay is still busy).
  */
-async function drainRelay(relayUrl: string, timeoutMs = 10_000): Promise<Drain> {
+async function drainRelay(setup: Setup, timeoutMs = 10_000): Promise<Drain> {
+  const { relayUrl, routerUrl } = setup;
   const start = performance.now();
-  const first = (await relayBacklog(relayUrl)) ?? 0;
+  const first = (await relayBacklog(relayUrl, routerUrl)) ?? 0;
   let backlog = first;
   while (backlog > 0 && performance.now() - start < timeoutMs) {
     await sleep(50);
-    backlog = (await relayBacklog(relayUrl)) ?? 0;
+    backlog = (await relayBacklog(relayUrl, routerUrl)) ?? 0;
   }
   return { backlog: first, seconds: (performance.now() - start) / 1000, drained: backlog <= 0 };
 }
@@ -217,6 +246,7 @@ async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Prom
   const signature = githubSignature(fixtureBody);
   const pids = {
     relay: setup.relay.process.pid,
+    ...(setup.worker && { worker: setup.worker.process.pid }),
     redis: setup.redis.process.pid,
     baseline: setup.baseline.process.pid,
   };
@@ -235,7 +265,7 @@ async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Prom
   progress(`warming up each server for ${settings.warmupSeconds} s`);
   await load(baselineUrl, settings.warmupSeconds);
   await load(relayUrl, settings.warmupSeconds);
-  await drainRelay(relayUrl);
+  await drainRelay(setup);
   const baselineRuns: MeasuredRun[] = [];
   const relayRuns: MeasuredRun[] = [];
   const drains: Drain[] = [];
@@ -245,7 +275,7 @@ async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Prom
     );
     const b = await load(baselineUrl, settings.seconds);
     const r = await load(relayUrl, settings.seconds);
-    const drain = await drainRelay(relayUrl);
+    const drain = await drainRelay(setup);
     baselineRuns.push(b);
     relayRuns.push(r);
     drains.push(drain);
@@ -266,6 +296,7 @@ async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Prom
     connections: settings.connections,
     secondsPerRun: settings.seconds,
     method:
+      `${settings.layout === 'split' ? 'relay as receiver + worker processes; ' : ''}` +
       `baseline and relay alternately, ${settings.rounds} rounds of ${settings.seconds} s after ${settings.warmupSeconds} s ` +
       'warm-up each, best run of each; the router catches up between runs',
     baseline: { best: best(baselineRuns), runs: baselineRuns },
@@ -287,7 +318,11 @@ async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Prom
 /** (b) Open-loop latency from POST to the sink. */
 async function latencyPhase(setup: Setup, nextDeliveryId: () => string): Promise<Report['latency']> {
   progress(`latency: ${settings.rate} events/s for ${settings.latencySeconds} s after 1 s warm-up`);
-  const cpu = measureCpu({ relay: setup.relay.process.pid, redis: setup.redis.process.pid });
+  const cpu = measureCpu({
+    relay: setup.relay.process.pid,
+    ...(setup.worker && { worker: setup.worker.process.pid }),
+    redis: setup.redis.process.pid,
+  });
   const result = await runLatency({
     url: `${setup.relayUrl}/hooks/github`,
     sink: setup.sink,
@@ -322,6 +357,7 @@ async function main(): Promise<Report> {
     const latency = settings.latency ? await latencyPhase(setup, nextDeliveryId) : undefined;
     progress('stopping the relay and redis');
     await setup.relay.stop(settings.profileDir ? 30_000 : 5000);
+    await setup.worker?.stop(settings.profileDir ? 30_000 : 5000);
     await setup.redis.stop();
     return {
       node: process.version,
