@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 
+/** The logger type every component takes. */
 export type { Logger };
 
 /** Keys whose values are never written to a log line, wherever they appear (two levels deep). */

@@ -44,6 +44,7 @@ const conclusions = new Map<string, CiStatus>([
 ]);
 
 // https://docs.github.com/en/webhooks/webhook-events-and-payloads#status
+/** GitHub commit-status `state` values and their CiEvent status (a `pending` status is a check still running). */
 export const commitStates = new Map<string, CiStatus>([
   // A commit status is only ever posted as pending once something is working on the commit.
   ['pending', 'running'],
@@ -54,6 +55,7 @@ export const commitStates = new Map<string, CiStatus>([
 
 type StatusPair = Pick<CiEventBody, 'status' | 'providerStatus'>;
 
+/** Status and provider words of a run, job, suite or check from its `status` and `conclusion`. */
 export function checkStatus(payload: unknown, object: string): StatusPair {
   const status = requireString(payload, `${object}.status`);
   if (status === 'completed') {
@@ -75,6 +77,7 @@ export function checkStatus(payload: unknown, object: string): StatusPair {
   return { status: mapped, providerStatus: status };
 }
 
+/** `repository.full_name` and its web URL. */
 export function repositoryOf(payload: unknown): CiEventBody['repository'] {
   return compact({
     name: requireString(payload, 'repository.full_name'),
@@ -102,6 +105,7 @@ function pullRequestOf(payload: unknown, list: string): CiEventBody['pullRequest
 
 type Person = NonNullable<CiEventBody['actor']>;
 
+/** A person from the fields that are set; undefined when none is. */
 export function personOf(fields: { [K in keyof Person]: string | undefined }): Person | undefined {
   const person = compact(fields);
   return Object.keys(person).length > 0 ? person : undefined;
@@ -126,6 +130,7 @@ export function commitOf(payload: unknown, shaPath: string, headCommit?: string)
   });
 }
 
+/** The first user object found at `paths` (e.g. the triggering actor, then the sender). */
 export function actorOf(payload: unknown, ...paths: string[]): CiEventBody['actor'] {
   for (const path of paths) {
     const login = optionalString(payload, `${path}.login`);
@@ -139,11 +144,13 @@ function runUrl(payload: unknown, runId: string): string | undefined {
   return repositoryUrl && `${repositoryUrl}/actions/runs/${runId}`;
 }
 
+/** The run attempt at `path` (1 for the first run, more for re-runs). */
 export function attemptOf(payload: unknown, path: string): number | undefined {
   const attempt = optionalInteger(payload, path);
   return attempt === undefined || attempt < 1 ? undefined : attempt;
 }
 
+/** Created, started and finished times, with the duration when both ends are known. */
 export function timesOf(
   createdAt: string | undefined,
   startedAt: string | undefined,
