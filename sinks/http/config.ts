@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { stringEnum } from '../../src/event/string-enum';
 import { sinkConfigSchema } from '../sink-config-schema';
 
 /** Config of an `http` sink. */
@@ -11,6 +12,12 @@ export const httpSinkConfigSchema = sinkConfigSchema('http', {
     Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), Type.String(), {
       description: 'extra request headers',
     }),
+  ),
+  format: Type.Optional(
+    stringEnum(
+      ['relay', 'cdevents'],
+      'relay: { type, timestamp, data: CiEvent }; cdevents: a CDEvent in a CloudEvent',
+    ),
   ),
   timeoutMs: Type.Optional(
     Type.Integer({ minimum: 100, maximum: 120000, default: 10000, description: 'per attempt' }),

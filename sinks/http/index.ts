@@ -6,6 +6,7 @@ import { RetryableDeliveryError } from '../delivery-errors';
 import { parseRetryAfter } from '../parse-retry-after';
 import type { Sink, SinkDeps } from '../sink';
 import { defaultHttpTimeoutMs, type HttpSinkConfig } from './config';
+import { toCloudEvent } from './to-cloud-event';
 
 /**
  * POSTs `{ type, timestamp, data: CiEvent }` as JSON, signed with Standard Webhooks headers.
@@ -25,16 +26,21 @@ export function createHttpSink(config: HttpSinkConfig, deps: SinkDeps): Sink {
     async deliver(notification) {
       const { event } = notification;
       const sentAt = now();
-      const body = JSON.stringify({
-        type: `ci.${event.kind}.${event.status}`,
-        timestamp: new Date(sentAt).toISOString(),
-        data: event,
-      });
+      const cdevents = config.format === 'cdevents';
+      const body = JSON.stringify(
+        cdevents
+          ? toCloudEvent(notification, new Date(sentAt))
+          : {
+              type: `ci.${event.kind}.${event.status}`,
+              timestamp: new Date(sentAt).toISOString(),
+              data: event,
+            },
+      );
       const timestamp = Math.floor(sentAt / 1000);
       const headers: Record<string, string> = {
         // Lower-cased so the relay's own headers below replace, not join, a configured `Content-Type`.
         ...Object.fromEntries(Object.entries(config.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
-        'content-type': 'application/json',
+        'content-type': cdevents ? 'application/cloudevents+json' : 'application/json',
         'user-agent': 'ci-relay',
         'webhook-id': notification.id,
         'webhook-timestamp': String(timestamp),

@@ -259,4 +259,23 @@ describe('http sink (against a local HTTP server)', function () {
     assert.equal(request.headers['webhook-id'], n.id);
     assert.equal(request.headers['webhook-timestamp'], String(Math.floor(fixedNowMs / 1000)));
   });
+
+  it('sends a CDEvent in a signed CloudEvent with format: cdevents', async () => {
+    server = await startServer(answer(200), secret);
+    await createHttpSink(sinkConfig(server.url, { format: 'cdevents' }), { log, now }).deliver(
+      notification(),
+      { attempt: 1 },
+    );
+    const [received] = server.requests;
+    assert.equal(received?.headers['content-type'], 'application/cloudevents+json');
+    assert.equal(received?.signatureValid, true);
+    const body = JSON.parse(received?.body ?? '{}') as {
+      specversion: string;
+      type: string;
+      data: { subject: { type: string } };
+    };
+    assert.equal(body.specversion, '1.0');
+    assert.equal(body.type, 'dev.cdevents.pipelinerun.finished.0.2.0');
+    assert.equal(body.data.subject.type, 'pipelineRun');
+  });
 });
