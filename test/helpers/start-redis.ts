@@ -39,15 +39,21 @@ async function waitForPing(url: string): Promise<void> {
   throw new Error(`redis-server at ${url} did not answer`);
 }
 
-/** Starts `redis-server` on a free port with `--save "" --appendonly no`. */
-export async function startRedis(): Promise<TestRedis> {
+/**
+ * Starts `redis-server` on a free port with `--save "" --appendonly no`; with `appendOnlyDir`, the
+ * append-only file is on, in that (temporary) folder, for tests of what survives a restart.
+ */
+export async function startRedis(options: { appendOnlyDir?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async () => {
+    const persistence = options.appendOnlyDir
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.appendOnlyDir]
+      : ['--appendonly', 'no'];
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
       {
         stdio: 'ignore',
       },

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import request from 'supertest';
@@ -141,6 +142,31 @@ describe('resilience (real Redis)', function () {
     const queue = new Queue(deliveryQueueName('a'), { connection: { url: redis.url }, prefix: relay.prefix });
     assert.equal(await queue.getCompletedCount(), 1);
     await queue.close();
+  });
+
+  it('loses nothing across a Redis restart: an accepted event is delivered once afterwards (append-only file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ci-relay-aof-'));
+    const durable = await startRedis({ appendOnlyDir: dir });
+    await a.close();
+    const port = Number(new URL(a.url).port);
+    const relay = await startTestRelay({
+      configYaml: configYaml({ a: a.url }, ['a']),
+      redisUrl: durable.url,
+    });
+    try {
+      assert.equal((await post(relay, runBody(60))).status, 202);
+      await new Promise((r) => setTimeout(r, 300));
+      await durable.stop();
+      await durable.start();
+      a = await startCaptureServer(answer(200), undefined, port);
+      await waitFor(() => a.requests.length === 1, 20_000);
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(a.requests.length, 1);
+    } finally {
+      await relay.close();
+      await durable.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps a notification for a sink that is down and delivers it once the sink is back', async () => {
