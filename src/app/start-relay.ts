@@ -9,7 +9,8 @@ import { createDeliveryWorkers } from '../pipeline/create-delivery-workers';
 import { createRedis } from '../pipeline/create-redis';
 import { createRouterWorker } from '../pipeline/create-router-worker';
 import { createEventEnqueuer } from '../pipeline/enqueue-events';
-import { defaultKeyPrefix, eventQueueName } from '../pipeline/queue-names';
+import { defaultKeyPrefix, deliveryQueueName, eventQueueName } from '../pipeline/queue-names';
+import { registerQueueMetrics } from '../metrics/register-queue-metrics';
 import type { SinkDeps } from '../../sinks/sink';
 import { createApp } from './create-app';
 import { startPrivateRedis, type PrivateRedis } from './start-private-redis';
@@ -133,6 +134,26 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       () => deliveries.close(),
     );
   }
+
+  // Queue objects for reading counts only: no workers, no blocking connection.
+  const countedQueues = new Map<string, Queue>();
+  const counted = (name: string) => {
+    let queue = countedQueues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: producer, prefix });
+      queue.on('error', () => undefined);
+      countedQueues.set(name, queue);
+    }
+    return queue;
+  };
+  registerQueueMetrics(
+    metrics,
+    () => [eventQueueName, ...[...configStore.current().sinks.keys()].map(deliveryQueueName)].map(counted),
+    () => producer.status === 'ready',
+  );
+  closers.push(async () => {
+    await Promise.all([...countedQueues.values()].map((q) => q.close()));
+  });
 
   const app = createApp({
     configStore,

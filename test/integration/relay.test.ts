@@ -189,6 +189,8 @@ describe('relay end to end (real Redis, local HTTP receiver)', function () {
       assert.equal(sink.requests.length, 1);
       const [failed] = await queue.getFailed();
       assert.match(failed?.failedReason ?? '', /HTTP 400/);
+      const metrics = await request(relay.url).get('/metrics');
+      assert.match(metrics.text, /ci_relay_queue_jobs\{queue="deliver-hook",state="failed"\} 1/);
     } finally {
       await queue.close();
     }
@@ -336,6 +338,7 @@ describe('relay end to end (real Redis, local HTTP receiver)', function () {
       assert.equal(res.body.error.code, 'queue_unavailable');
       assert.equal((await request(down.url).get('/readyz')).status, 503);
       assert.equal((await request(down.url).get('/healthz')).status, 200);
+      assert.equal((await request(down.url).get('/metrics')).status, 200);
     } finally {
       await down.close();
     }
