@@ -6,12 +6,7 @@ import { createEmailSink } from './email';
 import { checkEmailConfig } from './email/check-email-config';
 import { emailRouteOptionsSchema, emailSinkConfigSchema } from './email/config';
 import { createSlackSink } from './slack';
-import {
-  checkSlackConfig,
-  slackDefaultRateLimit,
-  slackRouteOptionsSchema,
-  slackSinkConfigSchema,
-} from './slack/config';
+import { checkSlackConfig, slackRouteOptionsSchema, slackSinkConfigSchema } from './slack/config';
 
 /** Every sink type's config schema, by type. Adding a sink: one line here and one in {@link sinkFactories}. */
 export const sinkConfigSchemas = {
@@ -46,10 +41,8 @@ export const sinkConfigChecks: { [T in SinkType]?: (config: Extract<SinkConfig, 
     slack: checkSlackConfig,
   };
 
-/** Rate limit a sink type gets when its config sets none (Slack: about one message a second per channel). */
-export const sinkDefaultRateLimits: Partial<Record<SinkType, { max: number; perMs: number }>> = {
-  slack: slackDefaultRateLimit,
-};
+/** Rate limit a sink type gets when its config sets none (Slack paces its calls per channel itself). */
+export const sinkDefaultRateLimits: Partial<Record<SinkType, { max: number; perMs: number }>> = {};
 
 /** The config schema of any sink, discriminated on `type` (ajv `discriminator`). */
 export const anySinkConfigSchema = Type.Unsafe<SinkConfig>({

@@ -42,6 +42,14 @@ export const slackSinkConfigSchema = sinkConfigSchema('slack', {
   timeoutMs: Type.Optional(
     Type.Integer({ minimum: 100, maximum: 120000, default: 10000, description: 'per Web API call' }),
   ),
+  perChannelPerSecond: Type.Optional(
+    Type.Number({
+      exclusiveMinimum: 0,
+      default: 1,
+      description:
+        'messages (posts, updates, thread replies) per second in one channel, across all workers; 0.5 is one every 2 s',
+    }),
+  ),
   mentions: Type.Optional(
     Type.Record(
       Type.String({ minLength: 1 }),
@@ -72,10 +80,11 @@ export const defaultSlackTimeoutMs = 10_000;
 export const defaultSlackApiUrl = 'https://slack.com/api/';
 
 /**
- * Slack allows about one message a second per channel; the sink queue's default limit.
+ * Slack allows about one message a second per channel, so the sink paces its calls per channel.
  * https://docs.slack.dev/apis/web-api/rate-limits#rate-limits__limits-when-posting-messages
+ * @defaultValue 1 message a second per channel
  */
-export const slackDefaultRateLimit = { max: 1, perMs: 1000 };
+export const defaultSlackPerChannelPerSecond = 1;
 
 /** Templates that do not compile, as `templates.<key>: message` lines (run by `check-config` and at load). */
 export function checkSlackConfig(config: { templates?: SlackTemplates | undefined }): string[] {

@@ -1,10 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LogLevel, WebAPIPlatformError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import { RetryableDeliveryError } from '../delivery-errors';
+import { RateLimitedError, RetryableDeliveryError } from '../delivery-errors';
 import type { Notification, RunSnapshots, Sink, SinkDeps } from '../sink';
+import { createChannelRateLimiter } from './channel-rate-limiter';
 import {
   defaultSlackApiUrl,
+  defaultSlackPerChannelPerSecond,
   defaultSlackTimeoutMs,
   type SlackRouteOptions,
   type SlackSinkConfig,
@@ -47,20 +50,30 @@ function slackLogger(log: Logger): SlackLogger {
 
 const attemptOf = (event: CiEvent) => event.pipeline.attempt ?? 1;
 
+// How long one delivery may wait in-process, in all, for its turns in the channel (its calls wait
+// while holding the run's lock; this fits in the lock's 5 s of slack). A longer wait requeues it.
+const maxPaceWaitMs = 2_000;
+
+/** Waits until the next Web API call to `channel` may go, or throws RateLimitedError (requeue) when that is far off. */
+type Pace = (channel: string, method: string) => Promise<void>;
+
 /**
  * Posts one message per pipeline run and channel, and keeps it up to date with `chat.update` as the
  * run's events arrive; failed jobs are replied in its thread, and a run that turns red is broadcast to
  * the channel. Where each message is (channel id + ts), which snapshot version it shows and what was
- * replied are kept in Redis, so any number of workers, across restarts, edit the same message.
+ * replied are kept in Redis, so any number of workers, across restarts, edit the same message. Calls
+ * are paced per channel (`perChannelPerSecond`), also in Redis; deliveries that call nothing take no turn.
  *
- * Without Redis and run snapshots (`ci-relay send-test`) each notification is simply posted.
+ * Without Redis and run snapshots (`ci-relay send-test`) each notification is simply posted, unpaced.
  */
 export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
   const { log, redis, runs, fetch, keyPrefix = `ci-relay:sink:${config.id}` } = deps;
   const name = `slack[${config.id}]`;
   const apiUrl = config.apiUrl ?? defaultSlackApiUrl;
   const timeoutMs = config.timeoutMs ?? defaultSlackTimeoutMs;
-  // The relay's queue owns retries and rate limiting: the client must not retry or wait on its own.
+  const perSecond = config.perChannelPerSecond ?? defaultSlackPerChannelPerSecond;
+  // The relay's queue owns retries, and the sink paces its calls (below): the client must not retry or
+  // wait on its own.
   const client = new WebClient(config.token, {
     slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
     retryConfig: { retries: 0 },
@@ -81,10 +94,29 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
     }
     return set;
   };
-  // The lock outlives one delivery's calls (post or update, then a reply) if its holder hangs, no more.
+  // The lock outlives one delivery's calls (post or update, then a reply, and their pacing) if its
+  // holder hangs, no more.
   const store = redis
     ? createRunMessageStore({ redis, keyPrefix, lockTtlMs: 3 * timeoutMs + 5_000 })
     : undefined;
+  const limiter = redis ? createChannelRateLimiter({ redis, keyPrefix, perSecond }) : undefined;
+
+  /** A delivery's pacing: waits for each call's turn in its channel, up to {@link maxPaceWaitMs} in all. */
+  const pacer = (): Pace => {
+    let budgetMs = maxPaceWaitMs;
+    return async (channel, method) => {
+      if (!limiter) return;
+      const { waitMs, reserved } = await limiter.reserve(channel, budgetMs);
+      if (!reserved)
+        throw new RateLimitedError(
+          `${name}: ${method} to ${channel}: the channel's next turn (${perSecond} a second) is ${waitMs} ms away`,
+          waitMs,
+          { requeue: true },
+        );
+      budgetMs -= waitMs;
+      if (waitMs > 0) await sleep(waitMs);
+    };
+  };
 
   /** Runs one Web API call, turning its failure into a DeliveryError that names the sink and channel. */
   const call = async <T>(method: string, channel: string, run: () => Promise<T>): Promise<T> => {
@@ -104,15 +136,18 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
         `${name}: chat.postMessage to ${channel} answered without channel/ts`,
         'serverError',
       );
+    await limiter?.learn(channel, result.channel);
     return { channel: result.channel, ts: result.ts };
   };
 
   const reply = async (
+    pace: Pace,
     channel: string,
     ts: string,
     message: SlackReply,
     broadcast = false,
   ): Promise<void> => {
+    await pace(channel, 'chat.postMessage');
     await call('chat.postMessage', channel, () =>
       client.chat.postMessage({
         channel,
@@ -125,8 +160,12 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
     );
   };
 
-  /** Updates the message, or posts a new one when it was deleted; resolves to where it now is. */
+  /**
+   * Updates the message (its turn in the channel already waited for), or posts a new one when it was
+   * deleted (after waiting for another turn); resolves to where it now is.
+   */
   const update = async (
+    pace: Pace,
     at: { channel: string; ts: string },
     configured: string,
     message: SlackMessage,
@@ -140,6 +179,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
           { channel: at.channel, ts: at.ts, code: error.data.error },
           `[sink] ${name}: run message gone; posting a new one`,
         );
+        await pace(configured, 'chat.postMessage');
         return { ...(await post(configured, message)), reposted: true };
       }
       throw slackDeliveryError(error, { sink: name, channel: at.channel, method: 'chat.update' });
@@ -155,11 +195,18 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
   ): Promise<void | 'skipped'> => {
     const { event, runVersion } = notification;
     const { store, key } = state;
+    const pace = pacer();
+    let message = await store.read(key);
+    // Deliveries of events the message already shows (a burst that queued up behind an update) call
+    // nothing for it, and take no turn in the channel.
+    const outdated =
+      message === undefined || runVersion === undefined || runVersion > message.renderedVersion;
+    // The turn comes first, the snapshot second: the message then shows what arrived while waiting.
+    if (outdated) await pace(message?.channel ?? channel, message ? 'chat.update' : 'chat.postMessage');
     const snapshot = await state.runs.get(event);
     const view = runView(snapshot, event);
     const version = Math.max(snapshot.version, runVersion ?? 0);
     const failingNow = isFailing(view.run.status);
-    let message = await store.read(key);
     const done = new Set(message?.done);
     let sent = false;
 
@@ -179,10 +226,9 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       await posted(at);
       message = { ...at, renderedVersion: version, done };
       sent = true;
-    } else if (runVersion === undefined || runVersion > message.renderedVersion) {
-      // Rendered from the snapshot, not from this event: the newest state wins, and deliveries of events
-      // it already shows (a burst that queued up behind this one) find nothing to do below.
-      const at = await update(message, channel, renderSlackMessage(view, render));
+    } else if (outdated) {
+      // Rendered from the snapshot, not from this event: the newest state wins.
+      const at = await update(pace, message, channel, renderSlackMessage(view, render));
       if (at.reposted) await posted(at);
       else await store.rendered(key, version);
       message = { ...message, ...at, renderedVersion: version };
@@ -200,8 +246,8 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
         event.kind === 'job' ? `reply:${view.attempt}:${event.job?.id ?? ''}` : `broadcast:${view.attempt}`;
       if (!done.has(what)) {
         if (event.kind === 'job')
-          await reply(message.channel, message.ts, renderJobReply(event, view.run, render));
-        else await reply(message.channel, message.ts, renderFailureBroadcast(view.run, render), true);
+          await reply(pace, message.channel, message.ts, renderJobReply(event, view.run, render));
+        else await reply(pace, message.channel, message.ts, renderFailureBroadcast(view.run, render), true);
         await store.markDone(key, what);
         sent = true;
       }
@@ -218,6 +264,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       const render: RenderOptions = { templates: templatesFor(options?.templates), mentions };
       const { event } = notification;
       if (!store || !runs) {
+        await pacer()(channel, 'chat.postMessage');
         await post(channel, renderSlackMessage(runView(undefined, event), render));
         return;
       }

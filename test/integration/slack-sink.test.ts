@@ -8,11 +8,17 @@ import pino from 'pino';
 import request from 'supertest';
 import { createRunStore } from '../../src/pipeline/create-run-store';
 import { deliveryQueueName } from '../../src/pipeline/queue-names';
+import { RateLimitedError } from '../../sinks/delivery-errors';
 import { createSlackSink } from '../../sinks/slack';
 import { createRunMessageStore } from '../../sinks/slack/run-message-store';
 import { githubSignature } from '../helpers/sign';
 import { sampleEvent } from '../helpers/sample-event';
-import { startFakeSlack, type FakeSlack, type FakeSlackMessage } from '../helpers/start-fake-slack';
+import {
+  startFakeSlack,
+  type FakeSlack,
+  type FakeSlackMessage,
+  type SlackCall,
+} from '../helpers/start-fake-slack';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
 
@@ -41,7 +47,20 @@ const lintFailed = () =>
     };
   });
 
-function configYaml(apiUrl: string, options: { rateLimit?: string; routes?: string } = {}): string {
+/** Another job (`name`, `id`) of the same run, from one of the `test` job's fixtures. */
+const otherJob = (fixtureName: string, id: number, name: string) =>
+  fixtureWith(fixtureName, (p) => {
+    p.workflow_job = { ...p.workflow_job, id, name, html_url: `${runUrl}/job/${id}` };
+  });
+
+/**
+ * Most tests pace the channel at 50 calls a second, so that they run fast; the pacing tests pass
+ * `perChannel: ''` to get the default of one a second.
+ */
+function configYaml(
+  apiUrl: string,
+  options: { rateLimit?: string; perChannel?: string; routes?: string } = {},
+): string {
   return `
 version: 1
 sources:
@@ -56,6 +75,7 @@ sinks:
     apiUrl: "${apiUrl}"
     retry: { attempts: 4, initialDelayMs: 50, maxDelayMs: 200 }
 ${options.rateLimit ?? '    rateLimit: { max: 50, perMs: 1000 }'}
+${options.perChannel ?? '    perChannelPerSecond: 50'}
     mentions:
       mona@acme.example: U0MONA
       mona-dev: U0MONA
@@ -77,6 +97,20 @@ function postGithub(relay: TestRelay, event: string, body: string) {
     .set('x-hub-signature-256', githubSignature(githubSecret, body))
     .send(body);
 }
+
+/** Calls to one channel (posts name it as configured, updates by id), in the order they arrived. */
+function callsTo(slack: FakeSlack, channel: string): SlackCall[] {
+  return slack.calls.filter((c) => slack.channelId(String(c.args.channel)) === slack.channelId(channel));
+}
+
+/**
+ * Calls paced a second apart arrive at least this far apart: turns are taken on Redis's clock a second
+ * apart, and the first call of a burst (a cold connection, a busy process) arrives some 30-60 ms after its turn.
+ */
+const pacedGapMs = 850;
+
+/** Milliseconds between consecutive calls. */
+const gaps = (calls: readonly SlackCall[]) => calls.slice(1).map((c, i) => c.at - (calls[i]?.at ?? 0));
 
 /** Every text of a message: `text`, its blocks and its attachments' blocks. */
 function allText(message: FakeSlackMessage | undefined): string {
@@ -300,32 +334,90 @@ describe('slack sink (relay in-process, fake Slack Web API, real Redis)', functi
     );
   });
 
-  it('collapses a burst of events for one run into one update (default limit: 1 message a second)', async () => {
+  it('collapses a burst of 8 events for one run: calls to the channel a second apart, the last within 3 s (default pacing)', async () => {
     await relay.close();
     relays = [];
-    relay = await start(configYaml(slack.apiUrl, { rateLimit: '' }));
+    relay = await start(configYaml(slack.apiUrl, { rateLimit: '', perChannel: '' }));
     const bodies: Array<[string, string]> = [
       ['workflow_run', fixture('workflow_run.requested.json')],
       ['workflow_run', fixture('workflow_run.in_progress.json')],
       ['workflow_job', fixture('workflow_job.queued.json')],
       ['workflow_job', fixture('workflow_job.in_progress.json')],
+      ['workflow_job', otherJob('workflow_job.in_progress.json', 30871256999, 'lint')],
       ['workflow_job', fixture('workflow_job.completed.success.json')],
+      ['workflow_job', otherJob('workflow_job.completed.success.json', 30871256999, 'lint')],
       ['workflow_run', fixture('workflow_run.completed.success.json').replace(/11223344556/g, '11223399001')],
     ];
     for (const [event, body] of bodies) assert.equal((await postGithub(relay, event, body)).status, 202);
+    const burstEnd = Date.now();
     await settled(bodies.length);
-    const posts = slack.callsOf('chat.postMessage', false).length;
-    const updates = slack.callsOf('chat.update').length;
-    assert.equal(posts, 1);
-    assert.ok(updates <= 2, `${updates} updates for ${bodies.length} events`);
+
+    const calls = callsTo(slack, '#ci');
+    assert.deepEqual(calls.map((c) => [c.method, c.status]).slice(0, 2), [
+      ['chat.postMessage', 200],
+      ['chat.update', 200],
+    ]);
+    assert.ok(calls.length <= 3, `${calls.length} calls for ${bodies.length} events`);
+    assert.ok(
+      gaps(calls).every((gap) => gap >= pacedGapMs),
+      `calls to #ci ${gaps(calls).join(', ')} ms apart: at most one a second`,
+    );
+    const last = calls[calls.length - 1]?.at ?? 0;
+    assert.ok(last - burstEnd < 3_000, `the last call came ${last - burstEnd} ms after the burst`);
     const [main] = slack.topLevel('#ci');
     assert.match(allText(main), /:white_check_mark:/);
     assert.match(allText(main), /\*passed\*/);
     const metrics = await request(relay.url).get('/metrics');
-    assert.match(
-      metrics.text,
-      /ci_relay_delivery_attempts_total\{sink="team-slack",outcome="skipped",reason=""\} [3-5]/,
+    const skipped =
+      /ci_relay_delivery_attempts_total\{sink="team-slack",outcome="skipped",reason=""\} (\d+)/.exec(
+        metrics.text,
+      );
+    assert.equal(Number(skipped?.[1]), bodies.length - calls.length, 'every other delivery was skipped');
+  });
+
+  it('paces each channel on its own: a route to another channel does not wait for the first (default pacing)', async () => {
+    await relay.close();
+    relays = [];
+    relay = await start(
+      configYaml(slack.apiUrl, {
+        rateLimit: '',
+        perChannel: '',
+        routes: `  - name: alerts
+    sinks: [team-slack]
+    continue: true
+    options:
+      team-slack: { channel: "#alerts" }
+  - name: everything
+    sinks: [team-slack]`,
+      }),
     );
+    // Each channel gets its message (posted, then updated) and two failed-job replies, a second apart.
+    const bodies: Array<[string, string]> = [
+      ['workflow_run', fixture('workflow_run.in_progress.json')],
+      ['workflow_job', fixture('workflow_job.in_progress.json')],
+      ['workflow_job', fixture('workflow_job.completed.failure.json')],
+      ['workflow_job', lintFailed()],
+    ];
+    for (const [event, body] of bodies) assert.equal((await postGithub(relay, event, body)).status, 202);
+    await settled(2 * bodies.length);
+
+    const ci = callsTo(slack, '#ci');
+    const alerts = callsTo(slack, '#alerts');
+    for (const [channel, calls] of [
+      ['#ci', ci],
+      ['#alerts', alerts],
+    ] as const) {
+      assert.equal(slack.topLevel(channel).length, 1, channel);
+      assert.equal(calls[0]?.method, 'chat.postMessage', channel);
+      assert.equal(calls.filter((c) => c.args.thread_ts !== undefined).length, 2, `${channel}: two replies`);
+      assert.ok(
+        gaps(calls).every((gap) => gap >= pacedGapMs),
+        `calls to ${channel} ${gaps(calls).join(', ')} ms apart`,
+      );
+    }
+    // One sink-wide message a second would put the second channel's first post a second after the first's.
+    const apart = Math.abs((ci[0]?.at ?? 0) - (alerts[0]?.at ?? 0));
+    assert.ok(apart < 500, `the first posts to #ci and #alerts came ${apart} ms apart`);
   });
 
   it('sends a route to its own channel (route option), with its own message per channel', async () => {
@@ -407,6 +499,114 @@ describe('slack sink: several workers on one run (real Redis, fake Slack)', func
     const [main] = slack.topLevel('#race');
     assert.match(allText(main), /\*failed\*/, 'the message ends on the newest state');
     assert.ok(results.filter((r) => r === 'skipped').length >= 1, 'later deliveries found nothing new');
+  });
+
+  /** A sink on its own key prefix, delivering notifications of events it records itself. */
+  const pacedSink = (channel: string, options: { perChannelPerSecond?: number; redis?: boolean } = {}) => {
+    const prefix = `test-${randomUUID()}`;
+    const runs = createRunStore({ redis: client, prefix });
+    const sink = createSlackSink(
+      {
+        id: 'team-slack',
+        type: 'slack',
+        token: slackToken,
+        channel,
+        apiUrl: slack.apiUrl,
+        ...(options.perChannelPerSecond !== undefined && {
+          perChannelPerSecond: options.perChannelPerSecond,
+        }),
+      },
+      {
+        log: pino({ level: 'silent' }),
+        ...(options.redis !== false && { redis: client, keyPrefix: `${prefix}:sink:team-slack`, runs }),
+      },
+    );
+    let n = 0;
+    const notify = async (overrides: Parameters<typeof sampleEvent>[0]) => {
+      const event = sampleEvent({
+        id: `01J0000000000000000000000${n}`,
+        pipeline: { id: `pace-${prefix}`, name: 'CI', number: 8 },
+        ...overrides,
+      });
+      n += 1;
+      return { id: `msg_${n}`, route: 'r', event, runVersion: await runs.record(event) };
+    };
+    /** Delivers, resolving to the outcome and how long it took. */
+    const timed = async (notification: Awaited<ReturnType<typeof notify>>) => {
+      const started = Date.now();
+      const outcome = await sink.deliver(notification, { attempt: 1 });
+      return { outcome, ms: Date.now() - started };
+    };
+    return { sink, notify, timed };
+  };
+
+  it('gives a turn in the channel to calls only: skipped deliveries and replies not sent take none; sent replies do', async () => {
+    const channel = `#pace-${randomUUID().slice(0, 8)}`;
+    const { notify, timed } = pacedSink(channel);
+    const running = await notify({ status: 'running' });
+    assert.equal((await timed(running)).outcome, undefined);
+    for (let i = 0; i < 3; i++) {
+      const again = await timed(running);
+      assert.equal(again.outcome, 'skipped');
+      assert.ok(again.ms < 300, `a skipped delivery waited ${again.ms} ms`);
+    }
+    const jobFailed = await notify({
+      kind: 'job',
+      status: 'failure',
+      job: { id: 'j1', name: 'test', url: 'https://ci.example/j1' },
+    });
+    assert.equal((await timed(jobFailed)).outcome, undefined);
+    const again = await timed(jobFailed);
+    assert.equal(again.outcome, 'skipped', 'the reply was sent already');
+    assert.ok(again.ms < 300, `a delivery whose reply was sent already waited ${again.ms} ms`);
+
+    const calls = callsTo(slack, channel);
+    assert.deepEqual(
+      calls.map((c) => [c.method, c.args.thread_ts === undefined ? 'top' : 'thread']),
+      [
+        ['chat.postMessage', 'top'],
+        ['chat.update', 'top'],
+        ['chat.postMessage', 'thread'],
+      ],
+    );
+    const [postToUpdate, updateToReply] = gaps(calls);
+    // Had the three skipped deliveries taken turns, the update's turn would have been 4 s after the post.
+    assert.ok(
+      postToUpdate !== undefined && postToUpdate >= pacedGapMs && postToUpdate < 1_600,
+      `update ${postToUpdate} ms after the post`,
+    );
+    assert.ok(
+      updateToReply !== undefined && updateToReply >= pacedGapMs,
+      `reply ${updateToReply} ms after the update`,
+    );
+  });
+
+  it('requeues a delivery whose turn is more than 2 s away (RateLimitedError), without calling or taking the turn', async () => {
+    const channel = `#slow-${randomUUID().slice(0, 8)}`;
+    const { sink, notify } = pacedSink(channel, { perChannelPerSecond: 0.25 });
+    await sink.deliver(await notify({ status: 'running' }), { attempt: 1 });
+    const failed = await notify({ status: 'failure' });
+    await assert.rejects(sink.deliver(failed, { attempt: 1 }), (error: unknown) => {
+      assert.ok(error instanceof RateLimitedError, String(error));
+      assert.equal(error.requeue, true);
+      assert.equal(error.reason, 'rateLimited');
+      assert.ok(
+        error.retryAfterMs !== undefined && error.retryAfterMs > 2_000 && error.retryAfterMs <= 4_000,
+        `retry after ${error.retryAfterMs} ms`,
+      );
+      assert.match(error.message, /^slack\[team-slack\]: chat\.update to C\w+: /);
+      return true;
+    });
+    assert.equal(callsTo(slack, channel).length, 1, 'only the first post');
+  });
+
+  it('does not pace without Redis (send-test)', async () => {
+    const channel = `#send-test-${randomUUID().slice(0, 8)}`;
+    const { notify, timed } = pacedSink(channel, { redis: false });
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) await timed(await notify({ status: 'failure' }));
+    assert.equal(slack.topLevel(channel).length, 3);
+    assert.ok(Date.now() - started < 1_000);
   });
 
   it('locks a (run, channel) for one holder at a time; a release never frees a lock someone else took since', async () => {

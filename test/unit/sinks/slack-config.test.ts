@@ -32,15 +32,16 @@ function problems(text: string): readonly string[] {
 }
 
 describe('slack sink config', () => {
-  it('is registered, with a default limit of one message a second', () => {
+  it('is registered, with no sink-wide default rate limit (it paces each channel itself)', () => {
     assert.equal(sinkFactories.slack, createSlackSink);
-    assert.deepEqual(sinkDefaultRateLimits.slack, { max: 1, perMs: 1000 });
+    assert.equal(sinkDefaultRateLimits.slack, undefined);
   });
 
   it('accepts every key', () => {
     const config = parseConfig(
       yaml(`    apiUrl: http://127.0.0.1:9999/api/
     timeoutMs: 5000
+    perChannelPerSecond: 0.5
     mentions: { mona@acme.example: U0MONA, octocat: W0OCTO }
     templates: { text: "{{headline}}", headline: "{{emoji}} {{repository}}", reply: "{{event.job.name}}" }
     retry: { attempts: 3 }
@@ -69,6 +70,15 @@ describe('slack sink config', () => {
     );
     const unknown = '    options:\n      team-slack: { colour: red }';
     assert.match(problems(yaml('', unknown))[0] ?? '', /colour/);
+  });
+
+  it('rejects a perChannelPerSecond that is not a positive number', () => {
+    for (const value of ['0', '-1', '"fast"'])
+      assert.match(
+        problems(yaml(`    perChannelPerSecond: ${value}`))[0] ?? '',
+        /perChannelPerSecond/,
+        value,
+      );
   });
 
   it('rejects a mention that is not a Slack user id, and unknown keys', () => {
