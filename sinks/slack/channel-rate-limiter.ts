@@ -1,3 +1,4 @@
+import { defineScript } from '../../src/redis/define-script';
 import type { Redis } from 'ioredis';
 
 /** Spaces one sink's Web API calls to each channel, across every worker and process that shares its Redis. */
@@ -54,22 +55,12 @@ return 1
 // Channel ids start with C (public), G (private) or D (direct message); names are lower case.
 const isChannelId = (channel: string) => /^[CGD][A-Z0-9]{2,}$/.test(channel);
 
-type Script = (...keysThenArgs: Array<string | number>) => Promise<unknown>;
-
-/** `lua` as a command of `redis` (called by its SHA), defined once per connection. */
-function script(redis: Redis, name: string, numberOfKeys: number, lua: string): Script {
-  if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
-  const command = (redis as unknown as Record<string, Script | undefined>)[name];
-  if (!command) throw new Error(`[slack] redis script ${name} was not defined`);
-  return (...keysThenArgs) => command.call(redis, ...keysThenArgs);
-}
-
 /** Per-channel pacing in Redis: one key per channel, `<keyPrefix>:rate:<channelId>`, gone once idle. */
 export function createChannelRateLimiter(options: ChannelRateLimiterOptions): ChannelRateLimiter {
   const { redis, keyPrefix, perSecond } = options;
   const intervalMs = Math.max(1, Math.ceil(1000 / perSecond));
-  const reserve = script(redis, 'ciRelaySlackReserveTurn', 1, reserveScript);
-  const learn = script(redis, 'ciRelaySlackLearnChannelId', 3, learnScript);
+  const reserve = defineScript(redis, 'ciRelaySlackReserveTurn', 1, reserveScript);
+  const learn = defineScript(redis, 'ciRelaySlackLearnChannelId', 3, learnScript);
   const keyOf = (channel: string) => `${keyPrefix}:rate:${channel}`;
 
   // Posts name the channel as configured (`#ci`), updates and replies the id Slack answered with: both
@@ -88,14 +79,14 @@ export function createChannelRateLimiter(options: ChannelRateLimiterOptions): Ch
 
   return {
     async reserve(channel, maxWaitMs) {
-      const answer = await reserve(keyOf(await idOf(channel)), intervalMs, Math.floor(maxWaitMs));
+      const answer = await reserve([keyOf(await idOf(channel))], [intervalMs, Math.floor(maxWaitMs)]);
       const [waitMs, reserved] = answer as [number, number];
       return { waitMs, reserved: reserved === 1 };
     },
     async learn(name, id) {
       if (name === id || ids.get(name) === id) return;
       ids.set(name, id);
-      await learn(keyOf(name), keyOf(id), idsKey, name, id, 30 * 24 * 3600);
+      await learn([keyOf(name), keyOf(id), idsKey], [name, id, 30 * 24 * 3600]);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent } from '../../src/event/ci-event-schema';
+import { defineScript } from '../../src/redis/define-script';
 
 /** Where a run's message is and how far it is up to date. */
 export interface RunMessage {
@@ -50,6 +51,7 @@ export interface RunMessageStoreOptions {
 /** Run message state in Redis hashes, so that any worker, before or after a restart, updates the same message. */
 export function createRunMessageStore(options: RunMessageStoreOptions): RunMessageStore {
   const { redis, keyPrefix, ttlSeconds = 30 * 24 * 3600, lockTtlMs = 30_000, lockWaitMs = 5_000 } = options;
+  const release = defineScript(redis, 'ciRelaySlackReleaseLock', 1, releaseScript);
   const touch = (key: string, fields: Record<string, string>) =>
     redis.multi().hset(key, fields).expire(key, ttlSeconds).exec();
   return {
@@ -66,7 +68,7 @@ export function createRunMessageStore(options: RunMessageStoreOptions): RunMessa
       for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
         if ((await redis.set(lockKey, token, 'PX', lockTtlMs, 'NX')) === 'OK') {
           return async () => {
-            await redis.eval(releaseScript, 1, lockKey, token);
+            await release([lockKey], [token]);
           };
         }
         if (Date.now() + delay > end) return undefined;

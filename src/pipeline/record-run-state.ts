@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent, CiStatus, Transition } from '../event/ci-event-schema';
-import { defineScript } from './define-script';
+import { defineScript } from '../redis/define-script';
 
 // Atomically swaps the last finished status of a run series and returns the previous one. A retried
 // router job (same event id) gets the same answer as the first time rather than comparing with itself.
