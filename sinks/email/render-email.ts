@@ -1,3 +1,4 @@
+import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus, Transition } from '../../src/event/ci-event-schema';
 import { compileTemplate, templateProblem, type Template } from '../template/compile-template';
 import { messageFacts, type MessageFacts } from '../template/message-facts';
@@ -88,8 +89,6 @@ const statusColors: Record<CiStatus, string> = {
   skipped: '#6e7781',
 };
 
-const failing: ReadonlySet<CiStatus> = new Set(['failure', 'error']);
-
 /** `&`, `<`, `>`, `"` and `'` as HTML entities: safe in element text and in quoted attributes. */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -119,7 +118,7 @@ export function failedJobsOf(event: CiEvent, snapshot: RunSnapshot | undefined):
   if (event.kind !== 'pipeline' || !snapshot) return [];
   const attempt = event.pipeline.attempt ?? 1;
   return snapshot.jobs
-    .filter((job) => failing.has(job.status) && (job.pipeline.attempt ?? 1) === attempt && job.job)
+    .filter((job) => failingStatuses.has(job.status) && (job.pipeline.attempt ?? 1) === attempt && job.job)
     .map((job) => ({
       name: job.job?.name ?? '',
       url: webLink(job.job?.url),

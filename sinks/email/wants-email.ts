@@ -1,13 +1,13 @@
+import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
 import type { EmailEventFilter } from './config';
 
 const ended: ReadonlySet<CiStatus> = new Set(['success', 'failure', 'cancelled', 'skipped', 'error']);
-const failing: ReadonlySet<CiStatus> = new Set(['failure', 'error']);
 
 /** What each `on` value matches; an event is mailed when any configured value does. */
 const matchers: Record<EmailEventFilter, (event: CiEvent) => boolean> = {
   finished: (e) => e.kind === 'pipeline' && ended.has(e.status),
-  failed: (e) => e.kind === 'pipeline' && failing.has(e.status),
+  failed: (e) => e.kind === 'pipeline' && failingStatuses.has(e.status),
   broken: (e) => e.kind === 'pipeline' && e.transition === 'broken',
   fixed: (e) => e.kind === 'pipeline' && e.transition === 'fixed',
   started: (e) => e.kind === 'pipeline' && !ended.has(e.status),
@@ -21,5 +21,5 @@ export function wantsEmail(on: readonly EmailEventFilter[], event: CiEvent): boo
 
 /** Whether `event` is a failure (the author is told about failures when `notifyAuthor` is set). */
 export function isFailure(event: CiEvent): boolean {
-  return failing.has(event.status);
+  return failingStatuses.has(event.status);
 }

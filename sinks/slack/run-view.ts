@@ -1,3 +1,4 @@
+import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
 import type { RunSnapshot } from '../sink';
 
@@ -12,11 +13,10 @@ export interface RunView {
 }
 
 const finished: ReadonlySet<CiStatus> = new Set(['success', 'failure', 'cancelled', 'skipped', 'error']);
-const failing: ReadonlySet<CiStatus> = new Set(['failure', 'error']);
 
 /** Whether a status means something broke (`failure` or `error`). */
 export function isFailing(status: CiStatus): boolean {
-  return failing.has(status);
+  return failingStatuses.has(status);
 }
 
 const attemptOf = (event: CiEvent) => event.pipeline.attempt ?? 1;

@@ -1,3 +1,4 @@
+import { failingStatuses } from '../event/failing-statuses';
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent, CiStatus, Transition } from '../event/ci-event-schema';
@@ -17,12 +18,10 @@ redis.call('SET', KEYS[1], cjson.encode({ status = ARGV[2], eventId = ARGV[1], p
 return ''
 `;
 
-const failing: ReadonlySet<CiStatus> = new Set(['failure', 'error']);
-
 /** The transition from the previous finished status of a run series to this one. */
 export function transitionBetween(previous: string, current: CiStatus): Transition {
-  const wasFailing = failing.has(previous as CiStatus);
-  if (failing.has(current)) return wasFailing ? 'still_failing' : 'broken';
+  const wasFailing = failingStatuses.has(previous as CiStatus);
+  if (failingStatuses.has(current)) return wasFailing ? 'still_failing' : 'broken';
   return wasFailing ? 'fixed' : 'passed';
 }
 
@@ -42,7 +41,7 @@ export function createRunStateRecorder(deps: {
   const { redis, prefix, ttlSeconds = 90 * 24 * 3600 } = deps;
   const swap = defineScript(redis, 'ciRelaySwapRunState', 1, swapScript);
   return async (event) => {
-    if (event.kind !== 'pipeline' || !(event.status === 'success' || failing.has(event.status)))
+    if (event.kind !== 'pipeline' || !(event.status === 'success' || failingStatuses.has(event.status)))
       return undefined;
     const series = [
       event.provider,
