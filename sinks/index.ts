@@ -1,9 +1,10 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createHttpSink } from './http';
 import { httpSinkConfigSchema } from './http/config';
-import type { SinkFactory } from './sink';
+import type { Notification, SinkFactory } from './sink';
 import { createEmailSink } from './email';
 import { checkEmailConfig } from './email/check-email-config';
+import { emailSkipReason } from './email/wants-email';
 import { emailRouteOptionsSchema, emailSinkConfigSchema } from './email/config';
 import { createSlackSink } from './slack';
 import { checkSlackConfig, slackRouteOptionsSchema, slackSinkConfigSchema } from './slack/config';
@@ -40,6 +41,16 @@ export const sinkConfigChecks: { [T in SinkType]?: (config: Extract<SinkConfig, 
     email: checkEmailConfig,
     slack: checkSlackConfig,
   };
+
+/**
+ * Each sink type's own filter: why it would not send a notification it is given (email's `on`), or
+ * undefined when it would. Route tests show this; the sink applies the same check when it delivers.
+ */
+export const sinkFilters: {
+  [T in SinkType]?: (config: Extract<SinkConfig, { type: T }>, notification: Notification) => string | undefined;
+} = {
+  email: emailSkipReason,
+};
 
 /** Rate limit a sink type gets when its config sets none (Slack paces its calls per channel itself). */
 export const sinkDefaultRateLimits: Partial<Record<SinkType, { max: number; perMs: number }>> = {};

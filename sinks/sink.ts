@@ -12,6 +12,8 @@ export interface Notification {
   event: CiEvent;
   /** Version of the run's snapshot once this event was recorded in it (see {@link RunSnapshots}). */
   runVersion?: number;
+  /** Set on notifications made by a replay: the replay's id. */
+  replayOf?: string;
   /** The route's options for this sink (`routes[].options.<sinkId>`), validated by the sink's route-options schema. */
   options?: Record<string, unknown>;
 }

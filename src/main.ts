@@ -90,13 +90,35 @@ program
 
 program
   .command('route-test')
-  .description('show which routes and sinks an event (a CiEvent JSON file) would go to')
-  .argument('<event.json>', 'a CiEvent, or a CiEvent body without the relay-assigned fields')
+  .description('show which routes and sinks an event, or a provider webhook body, would go to')
+  .argument('<file>', 'a CiEvent JSON file (or a CiEvent body); with --provider, a webhook body as the provider sends it')
   .option('-c, --config <file>', 'config file (default: $RELAY_CONFIG, else config/relay.yaml)')
-  .action((file: string, opts: { config?: string }) => {
+  .option('-p, --provider <name>', 'the file is this provider\'s webhook body (github, gitlab, ...), not a CiEvent')
+  .option(
+    '-H, --header <name:value>',
+    'a webhook header, e.g. "x-github-event: workflow_run" (repeatable)',
+    (value: string, all: string[]) => [...all, value],
+    [] as string[],
+  )
+  .action(async (file: string, opts: { config?: string; provider?: string; header: string[] }) => {
     const config = loadOrExit(resolveConfigPath(opts.config));
-    for (const line of routeTest(config, JSON.parse(readFileSync(file, 'utf8')) as unknown))
-      console.log(line);
+    const text = readFileSync(file, 'utf8');
+    try {
+      if (opts.provider === undefined) {
+        for (const line of await routeTest(config, JSON.parse(text) as unknown)) console.log(line);
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const header of opts.header) {
+        const at = header.indexOf(':');
+        if (at <= 0) throw new Error(`[route-test] --header "${header}" is not name:value`);
+        headers[header.slice(0, at).trim().toLowerCase()] = header.slice(at + 1).trim();
+      }
+      for (const line of await routeTest(config, text, { provider: opts.provider, headers })) console.log(line);
+    } catch (e) {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exitCode = 1;
+    }
   });
 
 program

@@ -8,7 +8,6 @@ import type { RunSnapshot, Sink, SinkDeps } from '../sink';
 import { mailboxOf, uniqueRecipients } from './addresses';
 import { classifySmtpError } from './classify-smtp-error';
 import {
-  defaultEmailOn,
   defaultEmailTimeoutMs,
   type EmailRouteOptions,
   type EmailSinkConfig,
@@ -22,7 +21,7 @@ import {
 } from './render-email';
 import { createRedactor, describeSmtp, smtpOptions, smtpSecrets } from './smtp-options';
 import { messageIdDomain, threadHeaders } from './thread-headers';
-import { isFailure, wantsEmail } from './wants-email';
+import { emailSkipReason, isFailure } from './wants-email';
 
 // Addresses that take no mail: GitHub's and GitLab's private commit emails, and plain no-reply ones.
 const undeliverable = /^(?:no-?reply@|[^@]*@users\.noreply\.)/i;
@@ -89,7 +88,7 @@ export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
       const { event } = notification;
       // Checked against emailRouteOptionsSchema when the config loaded.
       const routeOptions = (notification.options ?? {}) as EmailRouteOptions;
-      if (!wantsEmail(routeOptions.on ?? config.on ?? defaultEmailOn, event)) return 'skipped';
+      if (emailSkipReason(config, notification) !== undefined) return 'skipped';
 
       const author =
         (routeOptions.notifyAuthor ?? config.notifyAuthor ?? false) && isFailure(event)

@@ -1,6 +1,7 @@
 import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
-import type { EmailEventFilter } from './config';
+import { defaultEmailOn, type EmailEventFilter, type EmailRouteOptions, type EmailSinkConfig } from './config';
+import type { Notification } from '../sink';
 
 const ended: ReadonlySet<CiStatus> = new Set(['success', 'failure', 'cancelled', 'skipped', 'error']);
 
@@ -17,6 +18,14 @@ const matchers: Record<EmailEventFilter, (event: CiEvent) => boolean> = {
 /** Whether an email sink set to `on` writes about `event`. */
 export function wantsEmail(on: readonly EmailEventFilter[], event: CiEvent): boolean {
   return on.some((filter) => matchers[filter](event));
+}
+
+/** Why an email sink would not mail `notification` (its `on` filter, as the route's options set it), or undefined. */
+export function emailSkipReason(config: EmailSinkConfig, notification: Notification): string | undefined {
+  const on = (notification.options as EmailRouteOptions | undefined)?.on ?? config.on ?? defaultEmailOn;
+  return wantsEmail(on, notification.event)
+    ? undefined
+    : `email on: [${on.join(', ')}] does not take a ${notification.event.kind} ${notification.event.status}`;
 }
 
 /** Whether `event` is a failure (the author is told about failures when `notifyAuthor` is set). */

@@ -14,6 +14,8 @@ export interface AppDeps {
   isReady: () => Promise<boolean>;
   /** Present when this process receives webhooks (`--role receiver` or `all`). */
   enqueue?: EnqueueEvents;
+  /** The `/v1` API router. */
+  api?: express.Router;
   /** @defaultValue `Date.now` */
   now?: () => number;
 }
@@ -36,6 +38,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  if (deps.api) app.use('/v1', deps.api);
 
   if (enqueue) {
     // The raw bytes are what was signed: no JSON parser runs before verification.

@@ -13,6 +13,16 @@ import { defaultKeyPrefix, deliveryQueueName, eventQueueName } from '../pipeline
 import { registerQueueMetrics } from '../metrics/register-queue-metrics';
 import type { SinkDeps } from '../../sinks/sink';
 import { createApp } from './create-app';
+import { hostname } from 'node:os';
+import type { ApiDeps } from '../api/api-deps';
+import { createApiRouter } from '../api/create-api-router';
+import { createDeliveryQueues } from '../pipeline/delivery-queues';
+import { createRecords } from '../store/create-records';
+
+/** Until keys are configured the API is not there: 404 on every path but the OpenAPI document. */
+const apiNotConfigured: ApiDeps['authorize'] = () => (_req, res) => {
+  res.status(404).json({ error: { code: 'not_found', message: 'the API is not enabled: add an `api` section with keys to the config' } });
+};
 import { startPrivateRedis, type PrivateRedis } from './start-private-redis';
 
 /** What this process does: receive webhooks, run the workers, or both. */
@@ -37,6 +47,10 @@ export interface RelayOptions {
   /** Handed to every sink (tests pass their own fetch or clock). */
   sinkDeps?: Omit<SinkDeps, 'log'>;
   env?: NodeJS.ProcessEnv;
+  /** Checks `/v1` requests; @defaultValue the config's `api` keys */
+  authorize?: ApiDeps['authorize'];
+  /** How often old records are trimmed. @defaultValue 10000 */
+  trimIntervalMs?: number;
 }
 
 /** A running relay. */
@@ -109,8 +123,21 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     enqueue = createEventEnqueuer({ queue: eventQueue, connected: () => producer.status === 'ready' });
   }
 
+  const retention = () => configStore.current().retention;
+  const records = createRecords({
+    redis: producer,
+    prefix,
+    retention,
+    log: log.child({ component: 'records' }),
+    ...(options.trimIntervalMs !== undefined && { trimIntervalMs: options.trimIntervalMs }),
+  });
+  closers.push(() => records.close());
+  const queues = createDeliveryQueues({ redis: producer, prefix });
+  closers.push(() => queues.close());
+
   if (role !== 'receiver') {
     const workerRedis = connect('worker');
+    const workerRecords = createRecords({ redis: workerRedis, prefix, retention, log: log.child({ component: 'records' }) });
     const router = createRouterWorker({
       connection: workerRedis,
       redis: workerRedis,
@@ -118,6 +145,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       configStore,
       log: log.child({ component: 'router' }),
       metrics,
+      records: workerRecords,
     });
     const deliveries = createDeliveryWorkers({
       connection: workerRedis,
@@ -125,6 +153,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       prefix,
       log: log.child({ component: 'delivery' }),
       metrics,
+      records: workerRecords,
       ...(options.sinkDeps && { sinkDeps: options.sinkDeps }),
     });
     await deliveries.apply(configStore.current());
@@ -155,10 +184,27 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await Promise.all([...countedQueues.values()].map((q) => q.close()));
   });
 
+  // Every instance offers to trim; a lock in Redis lets one do it each interval.
+  records.trimmer.start();
+  configStore.onChange((config) =>
+    records.audit
+      .record({ who: 'config', action: 'config.reload', target: config.file, details: { instance: `${hostname()}:${process.pid}` } })
+      .catch(() => undefined),
+  );
+  const api = createApiRouter({
+    configStore,
+    records,
+    queues,
+    redis: producer,
+    prefix,
+    log: log.child({ component: 'api' }),
+    authorize: options.authorize ?? apiNotConfigured,
+  });
   const app = createApp({
     configStore,
     log,
     metrics,
+    api: api.router,
     isReady: async () => (await producer.ping()) === 'PONG',
     ...(enqueue && { enqueue }),
   });
@@ -180,6 +226,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     (closing ??= (async () => {
       process.off('SIGHUP', onHangup);
       configStore.close();
+      api.close();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await stopped;

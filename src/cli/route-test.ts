@@ -1,30 +1,24 @@
 import type { RelayConfig } from '../config/relay-config';
-import type { CiEvent } from '../event/ci-event-schema';
-import { validateEvent, validateEventBody } from '../event/validate-event';
-import { matchRoutes } from '../routing/match-routes';
+import { explainRoutes, formatExplanation } from '../routing/explain-routes';
+import { routeTestEvents, type RouteTestInput } from '../routing/route-test-events';
 
 /**
- * Which routes and sinks an event would go to under `config`. The event may be a full CiEvent or a
- * body without the relay's fields (as `provider: generic` takes); missing relay fields are filled in.
+ * Which routes and sinks an input would go to under `config`, as lines: a CiEvent (or a CiEvent body
+ * without the relay's fields), or a provider's raw webhook body when `provider` is given (its event
+ * type from `headers`, e.g. `x-github-event: workflow_run`). Offline: no dedup or silence checks.
  */
-export function routeTest(config: RelayConfig, input: unknown): string[] {
-  const problems = validateEvent(input);
-  let event = input as CiEvent;
-  if (problems.length > 0) {
-    const bodyProblems = validateEventBody(input);
-    if (bodyProblems.length > 0) throw new Error(`[route-test] not a CiEvent: ${problems.join('; ')}`);
-    const now = new Date().toISOString();
-    event = {
-      id: 'route-test',
-      schemaVersion: 1,
-      source: 'route-test',
-      provider: 'generic',
-      deliveryId: 'route-test',
-      receivedAt: now,
-      ...(input as object),
-    } as CiEvent;
+export async function routeTest(
+  config: RelayConfig,
+  input: unknown,
+  raw?: { provider: string; headers: Record<string, string> },
+): Promise<string[]> {
+  const request: RouteTestInput = raw ? { ...raw, body: input } : { event: input };
+  const { events, ignored } = routeTestEvents(request);
+  if (ignored !== undefined) return [`ignored: ${ignored}`];
+  const lines: string[] = [];
+  for (const event of events) {
+    if (events.length > 1) lines.push(`${event.kind} ${event.job?.name ?? event.pipeline.name} ${event.status}:`);
+    lines.push(...formatExplanation(await explainRoutes(config, event)));
   }
-  const matched = matchRoutes(config.routes, event);
-  if (matched.length === 0) return ['no route matches: nothing would be sent'];
-  return matched.map((r) => `route ${r.name} -> ${r.sinks.join(', ')}${r.continue ? ' (continue)' : ''}`);
+  return lines;
 }

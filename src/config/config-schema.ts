@@ -98,6 +98,28 @@ export const relayConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    retention: Type.Optional(
+      Type.Object(
+        {
+          days: Type.Optional(
+            Type.Number({
+              exclusiveMinimum: 0,
+              maximum: 366,
+              default: 7,
+              description: 'events, deliveries, the run board, the stream and the audit log are kept this long',
+            }),
+          ),
+          events: Type.Optional(
+            Type.Integer({
+              minimum: 100,
+              default: 100000,
+              description: 'at most this many events (and their deliveries) are kept; the oldest go first',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     sources: Type.Array(sourceConfigSchema, { minItems: 1 }),
     sinks: Type.Array(anySinkConfigSchema),
     routes: Type.Array(routeConfigSchema),

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type MinimalJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/relay-config';
@@ -10,6 +10,12 @@ import { defaultRetry, deliveryBackoff, type RetrySettings } from './delivery-ba
 import { createRunStore } from './create-run-store';
 import { deliveryQueueName } from './queue-names';
 import { stalledJobOptions } from './stalled-job-options';
+import { createSinkHealth } from './sink-health';
+import type { Records } from '../store/create-records';
+import { deliveryBase, type DeliveryChange } from '../store/create-delivery-store';
+
+/** The number of the attempt a job is on, 1 for the first. */
+const attemptOf = (job: Job) => job.attemptsMade + 1;
 
 /** Options of {@link createDeliveryWorkers}. */
 export interface DeliveryWorkersOptions {
@@ -21,6 +27,10 @@ export interface DeliveryWorkersOptions {
   metrics: RelayMetrics;
   /** Extra dependencies handed to every sink (tests pass their own fetch or clock). */
   sinkDeps?: Omit<SinkDeps, 'log'>;
+  /** Where each delivery's state changes are recorded for the API. */
+  records: Pick<Records, 'deliveries'>;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
   /** @defaultValue 8 */
   concurrency?: number;
 }
@@ -43,7 +53,8 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
  * permanent errors dead-letter the job at once (UnrecoverableError), retryable ones back off.
  */
 export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
-  const { connection, redis, prefix, log, metrics, sinkDeps = {}, concurrency = 8 } = options;
+  const { connection, redis, prefix, log, metrics, records, sinkDeps = {}, now = Date.now, concurrency = 8 } =
+    options;
   const runs = createRunStore({ redis, prefix });
   const running = new Map<string, Running>();
 
@@ -60,17 +71,49 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
     });
     const retry: RetrySettings = { ...defaultRetry, ...config.retry };
     const rateLimit = config.rateLimit ?? sinkDefaultRateLimits[config.type];
+    const health = createSinkHealth(sinkLog, name);
+    // The delay BullMQ will wait before each job's next attempt, kept until the failure is recorded.
+    const nextDelay = new Map<string, number>();
+    const baseOf = (job: Job<Notification>) =>
+      deliveryBase(
+        job.data.id,
+        job.data.event,
+        job.data.route,
+        config.id,
+        job.timestamp,
+        job.data.replayOf,
+      );
+    const record = (job: Job<Notification>, change: DeliveryChange) =>
+      records.deliveries.update(baseOf(job), change).catch((err: unknown) =>
+        sinkLog.warn({ err, notification: job.id }, `[delivery] ${name}: recording the delivery failed`),
+      );
+    const outcomeLine = (job: Job<Notification>, state: string, extra: Record<string, unknown> = {}) => ({
+      notification: job.data.id,
+      event: job.data.event.id,
+      route: job.data.route,
+      state,
+      attempt: attemptOf(job),
+      ...extra,
+    });
+
     const worker = new Worker<Notification>(
       deliveryQueueName(config.id),
       async (job) => {
         const stop = metrics.deliverySeconds.startTimer({ sink: config.id });
         try {
-          const result = await sink.deliver(job.data, { attempt: job.attemptsMade + 1 });
+          const result = await sink.deliver(job.data, { attempt: attemptOf(job) });
+          const state = result === 'skipped' ? 'skipped' : 'sent';
           metrics.deliveries.inc({
             sink: config.id,
             outcome: result === 'skipped' ? 'skipped' : 'delivered',
             reason: '',
           });
+          health.ok();
+          await record(job, {
+            state,
+            attempt: { at: new Date(now()).toISOString(), outcome: state, attempt: attemptOf(job) },
+          });
+          sinkLog.info(outcomeLine(job, state), `[delivery] ${name}: ${job.data.id} ${state}`);
         } catch (err) {
           if (err instanceof RateLimitedError && err.requeue && err.retryAfterMs !== undefined) {
             metrics.deliveries.inc({ sink: config.id, outcome: 'requeued', reason: 'rateLimited' });
@@ -78,14 +121,26 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
               { retryAfterMs: err.retryAfterMs },
               `[delivery] ${name}: rate limited; pausing the sink`,
             );
+            await record(job, {
+              state: job.attemptsMade > 0 ? 'retrying' : 'pending',
+              attempt: {
+                at: new Date(now()).toISOString(),
+                outcome: 'rate_limited',
+                attempt: attemptOf(job),
+                error: err.message,
+                reason: err.reason,
+              },
+              nextAttemptAt: now() + err.retryAfterMs,
+            });
             await worker.rateLimit(err.retryAfterMs);
             throw Worker.RateLimitError();
           }
           const reason = err instanceof DeliveryError ? err.reason : 'network';
           const permanent = err instanceof DeliveryError && !err.retryable;
-          const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          const last = attemptOf(job) >= (job.opts.attempts ?? 1);
           metrics.deliveries.inc({ sink: config.id, outcome: permanent || last ? 'dead' : 'retry', reason });
           const message = err instanceof Error ? err.message : String(err);
+          health.failed(message);
           if (permanent) throw new UnrecoverableError(message);
           throw err;
         } finally {
@@ -99,23 +154,39 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
         ...stalledJobOptions(stalledAfterMs),
         ...(rateLimit && { limiter: { max: rateLimit.max, duration: rateLimit.perMs } }),
         settings: {
-          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-            deliveryBackoff(attemptsMade, err, retry),
+          backoffStrategy: (attemptsMade: number, _type?: string, err?: Error, job?: MinimalJob) => {
+            const delay = deliveryBackoff(attemptsMade, err, retry);
+            if (job?.id) nextDelay.set(job.id, delay);
+            return delay;
+          },
         },
       },
     );
     worker.on('failed', (job, err) => {
       if (!job) return;
       const dead = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-      const entry = {
-        notification: job.id,
-        route: job.data.route,
-        event: job.data.event.id,
-        attempt: job.attemptsMade,
-        err: err.message,
-      };
-      if (dead) sinkLog.error(entry, `[delivery] ${name}: dead-lettered`);
-      else sinkLog.warn(entry, `[delivery] ${name}: attempt failed, will retry`);
+      const delay = job.id ? nextDelay.get(job.id) : undefined;
+      if (job.id) nextDelay.delete(job.id);
+      const at = now();
+      const reason = (err as { reason?: string }).reason;
+      void record(job, {
+        state: dead ? 'failed' : 'retrying',
+        attempt: {
+          at: new Date(at).toISOString(),
+          outcome: dead ? 'failed' : 'retry',
+          attempt: job.attemptsMade,
+          error: err.message,
+          ...(reason !== undefined && { reason }),
+        },
+        error: err.message,
+        ...(!dead && delay !== undefined && { nextAttemptAt: at + delay }),
+      });
+      if (dead) sinkLog.error(outcomeLine(job, 'failed', { err: err.message }), `[delivery] ${name}: ${job.data.id} dead-lettered: ${err.message}`);
+      else
+        sinkLog.debug(
+          outcomeLine(job, 'retrying', { err: err.message, nextAttemptAt: delay === undefined ? undefined : new Date(at + delay).toISOString() }),
+          `[delivery] ${name}: ${job.data.id} attempt failed, will retry`,
+        );
     });
     worker.on('error', (err) => sinkLog.error({ err }, `[delivery] ${name}: worker error`));
     return { json: JSON.stringify(config), sink, worker };

@@ -1,4 +1,4 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ConfigStore } from '../config/config-store';
@@ -6,12 +6,14 @@ import type { CiEvent } from '../event/ci-event-schema';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import { matchRoutes } from '../routing/match-routes';
 import type { Notification } from '../../sinks/sink';
-import { notificationContentKey, notificationId } from './notification-keys';
-import { deliveryQueueName, eventQueueName } from './queue-names';
+import { notificationId, notifiedKey } from './notification-keys';
+import { eventQueueName } from './queue-names';
+import { createDeliveryQueues } from './delivery-queues';
 import { createRunStateRecorder } from './record-run-state';
 import { createRunStore } from './create-run-store';
-import { deliveryJobOptions } from './delivery-job-options';
 import { stalledJobOptions } from './stalled-job-options';
+import type { Records } from '../store/create-records';
+import { deliveryBase } from '../store/create-delivery-store';
 
 /** Options of {@link createRouterWorker}. */
 export interface RouterWorkerOptions {
@@ -22,6 +24,10 @@ export interface RouterWorkerOptions {
   configStore: ConfigStore;
   log: Logger;
   metrics: RelayMetrics;
+  /** Where events, deliveries and run board lines are recorded for the API. */
+  records: Pick<Records, 'events' | 'deliveries' | 'board'>;
+  /** @defaultValue `Date.now` */
+  now?: () => number;
   /** @defaultValue 16 */
   concurrency?: number;
 }
@@ -32,41 +38,42 @@ export interface RouterWorkerOptions {
  * nothing twice; an identical notification already sent within the dedup window is dropped.
  */
 export function createRouterWorker(options: RouterWorkerOptions): { worker: Worker; close(): Promise<void> } {
-  const { connection, redis, prefix, configStore, log, metrics, concurrency = 16 } = options;
+  const { connection, redis, prefix, configStore, log, metrics, records, now = Date.now, concurrency = 16 } =
+    options;
   const recordRunState = createRunStateRecorder({ redis, prefix });
   const runs = createRunStore({ redis, prefix });
-  const queues = new Map<string, Queue>();
-  const queueFor = (sinkId: string) => {
-    let queue = queues.get(sinkId);
-    if (!queue) {
-      queue = new Queue(deliveryQueueName(sinkId), { connection: redis, prefix });
-      queues.set(sinkId, queue);
-    }
-    return queue;
-  };
+  const queues = createDeliveryQueues({ redis, prefix });
 
   const route = async (received: CiEvent) => {
     const config = configStore.current();
     const transition = await recordRunState(received);
     const event: CiEvent = transition === undefined ? received : { ...received, transition };
-    const runVersion = await runs.record(event);
+    const [runVersion] = await Promise.all([runs.record(event), records.events.record(event), records.board.apply(event)]);
     const matched = matchRoutes(config.routes, event);
+    const createdAt = now();
     let queued = 0;
     for (const r of matched) {
       for (const sinkId of r.sinks) {
         const sink = config.sinks.get(sinkId);
         if (!sink) continue;
         const id = notificationId(event, r.name, sinkId);
-        const contentKey = `${prefix}:notified:${notificationContentKey(event, r.name, sinkId)}`;
+        const contentKey = notifiedKey(prefix, event, r.name, sinkId);
         // First writer wins; the same notification (a retried routing job) still goes through.
         const claimed = await redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX');
-        if (claimed === null && (await redis.get(contentKey)) !== id) {
-          log.debug(
-            { event: event.id, route: r.name, sink: sinkId },
-            '[router] identical notification already sent',
-          );
-          continue;
+        const base = deliveryBase(id, event, r.name, sinkId, createdAt);
+        if (claimed === null) {
+          const first = await redis.get(contentKey);
+          if (first !== id) {
+            const error = `an identical notification (${first ?? 'expired'}) was already sent for this run state`;
+            log.debug({ event: event.id, route: r.name, sink: sinkId, notification: id }, `[router] ${error}`);
+            await records.deliveries.create(base, {
+              state: 'skipped',
+              attempt: { at: new Date(createdAt).toISOString(), outcome: 'duplicate', error },
+            });
+            continue;
+          }
         }
+        await records.deliveries.create(base, { state: 'pending' });
         const options = r.options[sinkId];
         const notification: Notification = {
           id,
@@ -75,12 +82,15 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
           runVersion,
           ...(options && { options }),
         };
-        await queueFor(sinkId).add('notify', notification, deliveryJobOptions(id, sink.retry));
+        await queues.add(sink, notification);
         queued++;
       }
     }
     metrics.routed.inc({ outcome: queued === 0 ? 'unrouted' : 'routed' });
-    log.debug({ event: event.id, routes: matched.map((m) => m.name), queued }, '[router] routed');
+    log.info(
+      { event: event.id, routes: matched.map((m) => m.name), queued, transition: event.transition },
+      `[router] ${event.id}: ${queued} notification${queued === 1 ? '' : 's'}`,
+    );
   };
 
   const worker = new Worker<CiEvent>(eventQueueName, async (job) => route(job.data), {
@@ -95,7 +105,7 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     worker,
     close: async () => {
       await worker.close();
-      await Promise.all([...queues.values()].map((q) => q.close()));
+      await queues.close();
     },
   };
 }

@@ -28,3 +28,13 @@ export function notificationContentKey(event: CiEvent, route: string, sink: stri
     ].join('\n'),
   );
 }
+
+/** The id of a replayed notification: new for each replay, so it is sent again rather than taken for a retry. */
+export function replayNotificationId(replayId: string, event: CiEvent, route: string, sink: string): string {
+  return `msg_${digest(`replay\n${replayId}\n${event.id}\n${route}\n${sink}`)}`;
+}
+
+/** The Redis key that remembers the first notification of one piece of news (see {@link notificationContentKey}). */
+export function notifiedKey(prefix: string, event: CiEvent, route: string, sink: string): string {
+  return `${prefix}:notified:${notificationContentKey(event, route, sink)}`;
+}

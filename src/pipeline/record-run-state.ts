@@ -1,5 +1,5 @@
 import { failingStatuses } from '../event/failing-statuses';
-import { createHash } from 'node:crypto';
+import { pipelineSeries } from '../event/pipeline-series';
 import type { Redis } from 'ioredis';
 import type { CiEvent, CiStatus, Transition } from '../event/ci-event-schema';
 import { defineScript } from '../redis/define-script';
@@ -25,6 +25,28 @@ export function transitionBetween(previous: string, current: CiStatus): Transiti
   return wasFailing ? 'fixed' : 'passed';
 }
 
+/** The key of a series' last finished status. */
+export function runSeriesKey(prefix: string, event: CiEvent): string {
+  return `${prefix}:run-series:${pipelineSeries(event)}`;
+}
+
+/** Whether the router records `event` in its series' history: finished pipelines that say something about health. */
+export function changesRunState(event: CiEvent): boolean {
+  return event.kind === 'pipeline' && (event.status === 'success' || failingStatuses.has(event.status));
+}
+
+/**
+ * The transition `event` would have, read without recording it (route tests). A retried event (the same
+ * id as the last recorded one) compares with what came before it, as the router does.
+ */
+export async function peekTransition(redis: Redis, prefix: string, event: CiEvent): Promise<Transition | undefined> {
+  if (!changesRunState(event)) return undefined;
+  const json = await redis.get(runSeriesKey(prefix, event));
+  const state = json ? (JSON.parse(json) as { status: string; eventId: string; previous: string }) : undefined;
+  const previous = state ? (state.eventId === event.id ? state.previous : state.status) : '';
+  return transitionBetween(previous, event.status);
+}
+
 /** Records a finished pipeline in its series' history and returns its transition; undefined for other events. */
 export type RecordRunState = (event: CiEvent) => Promise<Transition | undefined>;
 
@@ -41,15 +63,8 @@ export function createRunStateRecorder(deps: {
   const { redis, prefix, ttlSeconds = 90 * 24 * 3600 } = deps;
   const swap = defineScript(redis, 'ciRelaySwapRunState', 1, swapScript);
   return async (event) => {
-    if (event.kind !== 'pipeline' || !(event.status === 'success' || failingStatuses.has(event.status)))
-      return undefined;
-    const series = [
-      event.provider,
-      event.repository.name,
-      event.pipeline.name,
-      event.branch ?? event.tag ?? '',
-    ].join('\n');
-    const key = `${prefix}:run-series:${createHash('sha256').update(series).digest('base64url')}`;
+    if (!changesRunState(event)) return undefined;
+    const key = runSeriesKey(prefix, event);
     const previous = (await swap([key], [event.id, event.status, ttlSeconds])) as string;
     return transitionBetween(previous, event.status);
   };

@@ -107,6 +107,10 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     if (queued.duplicate) {
       return { status: 200, outcome: 'duplicate', body: { duplicate: true, deliveryId, events: queued.ids } };
     }
+    log.info(
+      { source: source.id, provider: source.provider, deliveryId, events: queued.ids },
+      `[receiver] accepted ${source.id} delivery ${deliveryId}: ${queued.ids.join(', ')}`,
+    );
     return { status: 202, outcome: 'accepted', body: { accepted: true, deliveryId, events: queued.ids } };
   };
 

@@ -1,0 +1,61 @@
+import { Type } from '@sinclair/typebox';
+import { Router } from 'express';
+import type { CiEvent } from '../../event/ci-event-schema';
+import { notifiedKey } from '../../pipeline/notification-keys';
+import { peekTransition } from '../../pipeline/record-run-state';
+import { explainRoutes, type SuppressionChecks } from '../../routing/explain-routes';
+import { routeTestEvents, RouteTestInputError, type RouteTestInput } from '../../routing/route-test-events';
+import { ApiError } from '../api-error';
+import type { ApiDeps } from '../api-deps';
+import { checkBody } from '../check-body';
+import { jsonBody } from '../json-body';
+
+/** The body of `POST /v1/route-test`. */
+export const routeTestRequestSchema = Type.Union(
+  [
+    Type.Object({ event: Type.Object({}, { additionalProperties: true }) }, { additionalProperties: false }),
+    Type.Object(
+      {
+        provider: Type.String({ minLength: 1 }),
+        headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+        body: Type.Unknown({ description: 'the webhook body: JSON, or a string of it (form bodies as sent)' }),
+      },
+      { additionalProperties: false, required: ['provider', 'body'] },
+    ),
+  ],
+  { $id: 'https://ci-relay.dev/schemas/route-test-request.json', title: 'RouteTestRequest' },
+);
+
+/** `POST /v1/route-test`: which routes and sinks an event would reach, and what would suppress each. */
+export function routeTestRoutes(deps: ApiDeps): Router {
+  const { configStore, redis, prefix, authorize } = deps;
+  const router = Router();
+  const check = checkBody<RouteTestInput>(routeTestRequestSchema);
+  const checks: SuppressionChecks = {
+    async check(event, route, sink) {
+      const first = await redis.get(notifiedKey(prefix, event, route, sink.id));
+      return first
+        ? [{ kind: 'dedup', reason: `an identical notification (${first}) was sent within dedup.notificationTtlSeconds` }]
+        : [];
+    },
+  };
+  router.post('/route-test', authorize('write'), jsonBody, async (req, res) => {
+    const input = check(req.body);
+    let found: { events: CiEvent[]; ignored?: string };
+    try {
+      found = routeTestEvents(input);
+    } catch (e) {
+      if (e instanceof RouteTestInputError) throw new ApiError('bad_request', e.message);
+      throw e;
+    }
+    const config = configStore.current();
+    const results = [];
+    for (const given of found.events) {
+      const transition = given.transition ?? (await peekTransition(redis, prefix, given));
+      const event: CiEvent = transition === undefined ? given : { ...given, transition };
+      results.push({ event, routes: await explainRoutes(config, event, checks) });
+    }
+    res.json({ results, ...(found.ignored !== undefined && { ignored: found.ignored }) });
+  });
+  return router;
+}

@@ -1,0 +1,159 @@
+import type { Redis } from 'ioredis';
+import type { RetentionSettings } from '../config/relay-config';
+import type { CiEvent } from '../event/ci-event-schema';
+import type { CompiledEventFilter } from './event-filter';
+import { isGlob, patternsOf } from './event-filter';
+import { encodeCursor, type ListPosition } from './list-cursor';
+import { readNewestFirst } from './read-newest-first';
+import { indexedEventFields, recordKeys, type IndexedEventField } from './record-keys';
+import { streamMaxLength, streamEntry } from './stream-entry';
+
+/** One page of a list, newest first. */
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+/** A page request. */
+export interface PageRequest {
+  /** @defaultValue 50 */
+  limit: number;
+  cursor?: ListPosition | undefined;
+}
+
+/** The value of an indexed field of `event`, or undefined when the event has none. */
+export function indexedValue(event: CiEvent, field: IndexedEventField): string | undefined {
+  switch (field) {
+    case 'repository':
+      return event.repository.name;
+    case 'pipeline':
+      return event.pipeline.name;
+    default:
+      return event[field];
+  }
+}
+
+/** The index keys an event is listed under. */
+export function eventIndexKeys(prefix: string, event: CiEvent): string[] {
+  const keys = recordKeys(prefix);
+  const out = [keys.events];
+  for (const field of indexedEventFields) {
+    const value = indexedValue(event, field);
+    if (value !== undefined) out.push(keys.eventsBy(field, value));
+  }
+  return out;
+}
+
+/** Stores normalized events for the API, indexed by the fields lists filter on. */
+export interface EventStore {
+  /** Stores `event`, indexes it and announces it on the activity stream, in one round trip. */
+  record(event: CiEvent): Promise<void>;
+  get(id: string): Promise<CiEvent | undefined>;
+  /** Events matching `filter`, newest first. */
+  list(filter: CompiledEventFilter, page: PageRequest): Promise<Page<CiEvent>>;
+  /** Every event matching `filter`, newest first (replay). */
+  each(filter: CompiledEventFilter): AsyncGenerator<CiEvent>;
+}
+
+/** Most ids a list request examines before it answers with what it found and a cursor to go on. */
+const scanBudget = 5000;
+
+/** Events in Redis: one JSON string each, and a sorted set per indexed field value, scored by receipt time. */
+export function createEventStore(deps: {
+  redis: Redis;
+  prefix: string;
+  retention: () => RetentionSettings;
+}): EventStore {
+  const { redis, prefix, retention } = deps;
+  const keys = recordKeys(prefix);
+
+  const load = async (ids: readonly string[]): Promise<Array<CiEvent | undefined>> => {
+    if (ids.length === 0) return [];
+    const values = await redis.mget(ids.map(keys.event));
+    return values.map((v) => (v === null ? undefined : (JSON.parse(v) as CiEvent)));
+  };
+
+  /** The sorted sets whose union holds every event that can match: the smallest choice among the indexed filters. */
+  const candidateKeys = async (filter: CompiledEventFilter): Promise<string[]> => {
+    const choices: string[][] = [];
+    for (const field of indexedEventFields) {
+      const patterns = patternsOf(filter.match[field]);
+      if (patterns.length === 0) continue;
+      const values = new Set(patterns.filter((p) => !isGlob(p)));
+      if (values.size < patterns.length) {
+        // A glob is matched against the values the field has taken: O(distinct values), not O(events).
+        const condition = filter.route.conditions.find((c) => c.key === field);
+        for (const value of await redis.zrange(keys.eventValues(field), 0, -1))
+          if (condition?.test(value)) values.add(value);
+      }
+      choices.push([...values].map((v) => keys.eventsBy(field, v)));
+    }
+    if (choices.length === 0) return [keys.events];
+    const min = filter.since ?? '-inf';
+    const max = filter.until ?? '+inf';
+    const pipeline = redis.pipeline();
+    for (const choice of choices) for (const key of choice) pipeline.zcount(key, min, max);
+    const counts = ((await pipeline.exec()) ?? []).map(([, n]) => Number(n));
+    let best = choices[0] as string[];
+    let bestSize = Infinity;
+    let i = 0;
+    for (const choice of choices) {
+      let size = 0;
+      for (let j = 0; j < choice.length; j++) size += counts[i++] ?? 0;
+      if (size < bestSize) [best, bestSize] = [choice, size];
+    }
+    return best;
+  };
+
+  async function* matching(filter: CompiledEventFilter, after: ListPosition | undefined, batch: number) {
+    const positions = readNewestFirst(redis, await candidateKeys(filter), filter, after, batch);
+    let chunk: ListPosition[] = [];
+    const flush = async function* () {
+      const events = await load(chunk.map((c) => c.id));
+      for (const [i, event] of events.entries()) yield { position: chunk[i] as ListPosition, event };
+      chunk = [];
+    };
+    for await (const position of positions) {
+      chunk.push(position);
+      if (chunk.length >= batch) yield* flush();
+    }
+    yield* flush();
+  }
+
+  return {
+    async record(event) {
+      const at = Date.parse(event.receivedAt);
+      const multi = redis.multi();
+      multi.set(keys.event(event.id), JSON.stringify(event));
+      for (const key of eventIndexKeys(prefix, event)) multi.zadd(key, at, event.id);
+      for (const field of indexedEventFields) {
+        const value = indexedValue(event, field);
+        if (value !== undefined) multi.zadd(keys.eventValues(field), at, value);
+      }
+      multi.xadd(keys.stream, 'MAXLEN', '~', streamMaxLength(retention()), '*', ...streamEntry('ci-event', event));
+      await multi.exec();
+    },
+    async get(id) {
+      return (await load([id]))[0];
+    },
+    async list(filter, page) {
+      const items: CiEvent[] = [];
+      let examined = 0;
+      for await (const { position, event } of matching(filter, page.cursor, Math.min(page.limit * 2, 500))) {
+        examined++;
+        if (event && filter.test(event)) {
+          items.push(event);
+          if (items.length === page.limit) return { items, nextCursor: encodeCursor(position) };
+        }
+        // A rare filter over many events answers in bounded time: fewer items, and a cursor to go on.
+        if (examined >= scanBudget) return { items, nextCursor: encodeCursor(position) };
+      }
+      return { items };
+    },
+    async *each(filter) {
+      for await (const { event } of matching(filter, undefined, 500))
+        if (event && filter.test(event)) yield event;
+    },
+  };
+}
