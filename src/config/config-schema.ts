@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ciStatuses, providerNames, transitions } from '../event/ci-event-schema';
 import { stringEnum } from '../event/string-enum';
 import { anySinkConfigSchema } from '../../sinks';
+import { apiConfigSchema } from './api-config-schema';
 import { sourceConfigSchema } from './source-config-schema';
 
 const oneOrMany = <T extends TSchema>(item: T) => Type.Union([item, Type.Array(item, { minItems: 1 })]);
@@ -123,6 +124,7 @@ export const relayConfigSchema = Type.Object(
     sources: Type.Array(sourceConfigSchema, { minItems: 1 }),
     sinks: Type.Array(anySinkConfigSchema),
     routes: Type.Array(routeConfigSchema),
+    api: Type.Optional(apiConfigSchema),
   },
   {
     additionalProperties: false,

@@ -11,6 +11,7 @@ import type { CompiledRoute } from '../routing/compiled-route';
 import { relayConfigSchema, type RelayConfigFile } from './config-schema';
 import { ConfigError } from './config-error';
 import type { RelayConfig } from './relay-config';
+import { resolveApiSettings } from './resolve-api-settings';
 import { authKeys } from './source-config-schema';
 import { substituteEnv } from './substitute-env';
 
@@ -71,6 +72,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     throw new ConfigError(file, [...problems, ...schemaProblems]);
   }
   const routes = checkReferences(raw, problems);
+  const api = raw.api && resolveApiSettings(raw.api, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     file,
@@ -82,6 +84,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     sources: new Map(raw.sources.map((s) => [s.id, s])),
     sinks: new Map(raw.sinks.map((s) => [s.id, s])),
     routes,
+    ...(api && { api }),
   };
 }
 

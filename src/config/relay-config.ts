@@ -1,5 +1,6 @@
 import type { SinkConfig } from '../../sinks';
 import type { CompiledRoute } from '../routing/compiled-route';
+import type { ApiScope } from './api-config-schema';
 import type { SourceConfig } from './source-config-schema';
 
 /** What the relay keeps for the API, and for how long. */
@@ -8,6 +9,42 @@ export interface RetentionSettings {
   days: number;
   /** @defaultValue 100000 */
   events: number;
+}
+
+/** A rate limit: at most `requests` in each window of `perSeconds`. */
+export interface RateLimitSettings {
+  requests: number;
+  perSeconds: number;
+}
+
+/** One API key as loaded: only its hash is kept, never the key. */
+export interface ApiKeySettings {
+  id: string;
+  /** SHA-256 of the key (32 bytes). */
+  sha256: Buffer;
+  scopes: ReadonlySet<ApiScope>;
+}
+
+/** `api.oauth` as loaded. */
+export interface ApiOAuthSettings {
+  issuer: string;
+  audience: string;
+  /** Absent: read from the issuer's discovery document. */
+  jwksUri?: string;
+  scopes: {
+    /** @defaultValue `scope` */
+    claim: string;
+    read: string;
+    write: string;
+  };
+}
+
+/** The `api` section as loaded. */
+export interface ApiSettings {
+  keys: readonly ApiKeySettings[];
+  /** Per principal (key id or token subject). @defaultValue 600 per 60 s */
+  rateLimit: RateLimitSettings;
+  oauth?: ApiOAuthSettings;
 }
 
 /** A loaded, validated config with defaults applied and routes compiled. */
@@ -27,4 +64,6 @@ export interface RelayConfig {
   sources: ReadonlyMap<string, SourceConfig>;
   sinks: ReadonlyMap<string, SinkConfig>;
   routes: readonly CompiledRoute[];
+  /** The `/v1` API; absent: the API answers 404. */
+  api?: ApiSettings;
 }

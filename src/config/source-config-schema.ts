@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { providerNames } from '../event/ci-event-schema';
 import { stringEnum } from '../event/string-enum';
+import { rateLimitSchema } from './rate-limit-schema';
 
 /** How a source's webhooks are authenticated; each provider takes some of these keys. */
 export const authKeys = ['secrets', 'token', 'basicAuth', 'publicKey', 'requiredHeaders'] as const;
@@ -32,6 +33,13 @@ export const sourceConfigSchema = Type.Object(
       }),
     ),
     insecure: Type.Optional(Type.Boolean({ description: 'accept unauthenticated webhooks (testing only)' })),
+    rateLimit: Type.Optional(
+      Type.Object(rateLimitSchema.properties, {
+        additionalProperties: false,
+        description:
+          'verified webhooks of this source beyond this rate get 429 with Retry-After (shared by all instances); off by default',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
