@@ -47,7 +47,10 @@ export const sinkConfigChecks: { [T in SinkType]?: (config: Extract<SinkConfig, 
  * undefined when it would. Route tests show this; the sink applies the same check when it delivers.
  */
 export const sinkFilters: {
-  [T in SinkType]?: (config: Extract<SinkConfig, { type: T }>, notification: Notification) => string | undefined;
+  [T in SinkType]?: (
+    config: Extract<SinkConfig, { type: T }>,
+    notification: Notification,
+  ) => string | undefined;
 } = {
   email: emailSkipReason,
 };

@@ -3,6 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { routeTest } from './cli/route-test';
 import { sendTest } from './cli/send-test';
+import { createApiClient } from './cli/api-client';
+import { formatDelivery, listDeliveries, retryDeliveries } from './cli/deliveries-command';
+import { replay } from './cli/replay-command';
+import type { RouteMatchConfig } from './config/config-schema';
 import { ConfigError } from './config/config-error';
 import type { RelayConfig } from './config/relay-config';
 import { loadConfig, resolveConfigPath } from './config/load-config';
@@ -91,9 +95,15 @@ program
 program
   .command('route-test')
   .description('show which routes and sinks an event, or a provider webhook body, would go to')
-  .argument('<file>', 'a CiEvent JSON file (or a CiEvent body); with --provider, a webhook body as the provider sends it')
+  .argument(
+    '<file>',
+    'a CiEvent JSON file (or a CiEvent body); with --provider, a webhook body as the provider sends it',
+  )
   .option('-c, --config <file>', 'config file (default: $RELAY_CONFIG, else config/relay.yaml)')
-  .option('-p, --provider <name>', 'the file is this provider\'s webhook body (github, gitlab, ...), not a CiEvent')
+  .option(
+    '-p, --provider <name>',
+    "the file is this provider's webhook body (github, gitlab, ...), not a CiEvent",
+  )
   .option(
     '-H, --header <name:value>',
     'a webhook header, e.g. "x-github-event: workflow_run" (repeatable)',
@@ -114,7 +124,8 @@ program
         if (at <= 0) throw new Error(`[route-test] --header "${header}" is not name:value`);
         headers[header.slice(0, at).trim().toLowerCase()] = header.slice(at + 1).trim();
       }
-      for (const line of await routeTest(config, text, { provider: opts.provider, headers })) console.log(line);
+      for (const line of await routeTest(config, text, { provider: opts.provider, headers }))
+        console.log(line);
     } catch (e) {
       console.error(e instanceof Error ? e.message : String(e));
       process.exitCode = 1;
@@ -135,6 +146,145 @@ program
       process.exitCode = 1;
     }
   });
+
+const collect = (value: string, all: string[]) => [...all, value];
+const apiOptions = (command: Command) =>
+  command.option(
+    '--url <url>',
+    'the relay (default: $CI_RELAY_URL, else http://localhost:8080); the key is $CI_RELAY_API_KEY',
+  );
+
+/** Runs an API command; its errors are one line on stderr and exit code 1. */
+const viaApi =
+  <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+  async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exitCode = 1;
+    }
+  };
+
+const deliveries = program.command('deliveries').description('list and retry deliveries through the API');
+apiOptions(
+  deliveries
+    .command('list')
+    .description('deliveries newest first: id, state, sink, route, attempts, next retry, last error')
+    .option(
+      '-s, --state <state>',
+      'pending, retrying, sent, failed, skipped or silenced (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .option('--sink <id>', 'sink id (repeatable)', collect, [] as string[])
+    .option('--route <name>', 'route name (repeatable)', collect, [] as string[])
+    .option('--event <id>', 'event id (repeatable)', collect, [] as string[])
+    .option('--since <time>', 'ISO 8601 date-time or a duration back from now (2h, 7d)')
+    .option('-n, --limit <n>', 'at most this many', '50'),
+).action(
+  viaApi(
+    async (opts: {
+      url?: string;
+      state: string[];
+      sink: string[];
+      route: string[];
+      event: string[];
+      since?: string;
+      limit: string;
+    }) => {
+      const api = createApiClient({ url: opts.url });
+      const filter = {
+        state: opts.state,
+        sink: opts.sink,
+        route: opts.route,
+        event: opts.event,
+        since: opts.since,
+      };
+      let count = 0;
+      for await (const d of listDeliveries(api, filter, Number(opts.limit))) {
+        console.log(formatDelivery(d));
+        count++;
+      }
+      if (count === 0) console.error('no deliveries match');
+    },
+  ),
+);
+apiOptions(
+  deliveries
+    .command('retry')
+    .description(
+      'send failed deliveries again with their notification ids: the ids given, or every failed one that matches',
+    )
+    .argument('[ids...]', 'delivery (notification) ids; none: every failed delivery matching the filters')
+    .option('--sink <id>', 'only this sink (repeatable)', collect, [] as string[])
+    .option('--route <name>', 'only this route (repeatable)', collect, [] as string[])
+    .option('--since <time>', 'only deliveries created since (2h, 7d, or ISO 8601)'),
+).action(
+  viaApi(async (ids: string[], opts: { url?: string; sink: string[]; route: string[]; since?: string }) => {
+    const api = createApiClient({ url: opts.url });
+    const result = await retryDeliveries(
+      api,
+      ids,
+      { sink: opts.sink, route: opts.route, since: opts.since },
+      (line) => console.error(line),
+    );
+    for (const f of result.failed) console.error(`${f.id}: ${f.error}`);
+    console.log(
+      `retried ${result.retried} deliveries${result.failed.length > 0 ? `, ${result.failed.length} refused` : ''}`,
+    );
+    if (result.failed.length > 0) process.exitCode = 1;
+  }),
+);
+
+apiOptions(
+  program
+    .command('replay')
+    .description('route the events of a time range again, as new notifications (through the API)')
+    .requiredOption('--since <time>', 'ISO 8601 date-time or a duration back from now (2h, 7d)')
+    .option('--until <time>', 'end of the range (default: now)')
+    .option('--sink <id>', 'only to this sink (repeatable)', collect, [] as string[])
+    .option(
+      '-m, --match <key=glob>',
+      'only events whose route match key matches, e.g. repository=acme/* (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .option('--dry-run', 'list what would be sent; send nothing', false),
+).action(
+  viaApi(
+    async (opts: {
+      url?: string;
+      since: string;
+      until?: string;
+      sink: string[];
+      match: string[];
+      dryRun: boolean;
+    }) => {
+      const match: Record<string, string | string[]> = {};
+      for (const m of opts.match) {
+        const at = m.indexOf('=');
+        if (at <= 0) throw new Error(`[replay] --match "${m}" is not key=glob`);
+        const key = m.slice(0, at);
+        const value = m.slice(at + 1);
+        const before = match[key];
+        match[key] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
+      }
+      await replay(
+        createApiClient({ url: opts.url }),
+        {
+          since: opts.since,
+          until: opts.until,
+          sinks: opts.sink.length > 0 ? opts.sink : undefined,
+          match: Object.keys(match).length > 0 ? (match as RouteMatchConfig) : undefined,
+          dryRun: opts.dryRun,
+        },
+        (line) => console.log(line),
+        (line) => console.error(line),
+      );
+    },
+  ),
+);
 
 function loadOrExit(path: string): RelayConfig {
   try {

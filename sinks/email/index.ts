@@ -7,11 +7,7 @@ import type { CiEvent } from '../../src/event/ci-event-schema';
 import type { RunSnapshot, Sink, SinkDeps } from '../sink';
 import { mailboxOf, uniqueRecipients } from './addresses';
 import { classifySmtpError } from './classify-smtp-error';
-import {
-  defaultEmailTimeoutMs,
-  type EmailRouteOptions,
-  type EmailSinkConfig,
-} from './config';
+import { defaultEmailTimeoutMs, type EmailRouteOptions, type EmailSinkConfig } from './config';
 import {
   compileEmailTemplates,
   emailContext,

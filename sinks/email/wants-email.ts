@@ -1,6 +1,11 @@
 import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
-import { defaultEmailOn, type EmailEventFilter, type EmailRouteOptions, type EmailSinkConfig } from './config';
+import {
+  defaultEmailOn,
+  type EmailEventFilter,
+  type EmailRouteOptions,
+  type EmailSinkConfig,
+} from './config';
 import type { Notification } from '../sink';
 
 const ended: ReadonlySet<CiStatus> = new Set(['success', 'failure', 'cancelled', 'skipped', 'error']);

@@ -5,8 +5,7 @@ import type { ConfigStore } from '../config/config-store';
 import type { DeliveryQueues } from '../pipeline/delivery-queues';
 import type { Records } from '../store/create-records';
 
-/** An API scope: `read` for every GET and the stream, `write` for actions. */
-export type ApiScope = 'read' | 'write';
+import type { ApiScope } from '../config/api-config-schema';
 
 /** What the `/v1` handlers need. */
 export interface ApiDeps {

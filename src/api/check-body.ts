@@ -10,7 +10,8 @@ const ajv = createAjv();
 export function checkBody<T>(schema: TSchema): (body: unknown) => T {
   const validate = ajv.compile<T>(schema);
   return (body) => {
-    if (body === undefined) throw new ApiError('bad_request', 'send a JSON body (content-type: application/json)');
+    if (body === undefined)
+      throw new ApiError('bad_request', 'send a JSON body (content-type: application/json)');
     if (validate(body)) return body;
     const problems = formatAjvErrors(validate.errors as ErrorObject[], 'body');
     throw new ApiError(

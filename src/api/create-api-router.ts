@@ -43,7 +43,9 @@ export function createApiRouter(deps: ApiDeps): ApiRouter {
     }
     const e = err as { type?: string; status?: number };
     if (e.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'payload_too_large', message: 'the body is larger than 1 MiB' } });
+      res
+        .status(413)
+        .json({ error: { code: 'payload_too_large', message: 'the body is larger than 1 MiB' } });
       return;
     }
     if (e.type === 'entity.parse.failed') {
@@ -52,6 +54,10 @@ export function createApiRouter(deps: ApiDeps): ApiRouter {
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       res.status(e.status).json({ error: { code: 'bad_request', message: 'the request could not be read' } });
+      return;
+    }
+    if (deps.redis.status !== 'ready') {
+      res.status(503).json({ error: { code: 'unavailable', message: 'Redis is unavailable; retry later' } });
       return;
     }
     log.error({ err, path: req.path }, '[api] unexpected error');

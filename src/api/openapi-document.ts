@@ -14,7 +14,10 @@ function component(schema: object): Json {
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Json, description: string) => ({ description, content: { 'application/json': { schema } } });
+const json = (schema: Json, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 const errorAnswer = (description: string) => json(ref('Error'), description);
 
 const stringList = (description: string, values?: readonly string[]) => ({
@@ -24,7 +27,10 @@ const stringList = (description: string, values?: readonly string[]) => ({
   description: `${description}; repeat for "any of"`,
   schema: { type: 'array', items: values ? { type: 'string', enum: [...values] } : { type: 'string' } },
 });
-const globList = (name: string, field: string) => ({ name, ...stringList(`glob on ${field} (as in routes)`) });
+const globList = (name: string, field: string) => ({
+  name,
+  ...stringList(`glob on ${field} (as in routes)`),
+});
 const timeParam = (name: string, description: string) => ({
   name,
   in: 'query',
@@ -32,7 +38,12 @@ const timeParam = (name: string, description: string) => ({
   schema: { type: 'string' },
 });
 const paging = [
-  { name: 'limit', in: 'query', description: 'page size', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+  {
+    name: 'limit',
+    in: 'query',
+    description: 'page size',
+    schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  },
   { name: 'cursor', in: 'query', description: "the previous page's nextCursor", schema: { type: 'string' } },
 ];
 const eventFilters = [
@@ -47,7 +58,13 @@ const eventFilters = [
   { name: 'status', ...stringList('status', ciStatuses) },
   { name: 'transition', ...stringList('transition', transitions) },
 ];
-const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, description: what, schema: { type: 'string' } });
+const idParam = (what: string) => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: what,
+  schema: { type: 'string' },
+});
 const page = (item: string) => ({
   type: 'object',
   required: ['items'],
@@ -99,7 +116,11 @@ export const openApiDocument = {
   servers: [{ url: '/' }],
   components: {
     securitySchemes: {
-      bearer: { type: 'http', scheme: 'bearer', description: 'an API key from the config, or a JWT from the configured OAuth issuer' },
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'an API key from the config, or a JWT from the configured OAuth issuer',
+      },
     },
     schemas: {
       Error: {
@@ -129,36 +150,91 @@ export const openApiDocument = {
   },
   paths: {
     '/v1/openapi.json': {
-      get: { summary: 'this document', security: [], responses: { '200': json({ type: 'object' }, 'the OpenAPI document') } },
+      get: {
+        summary: 'this document',
+        security: [],
+        responses: { '200': json({ type: 'object' }, 'the OpenAPI document') },
+      },
     },
     '/v1/events': {
-      get: read('CiEvents received, newest first', [...eventFilters, timeParam('since', 'received at or after'), timeParam('until', 'received at or before'), ...paging], json(ref('EventPage'), 'a page of events')),
+      get: read(
+        'CiEvents received, newest first',
+        [
+          ...eventFilters,
+          timeParam('since', 'received at or after'),
+          timeParam('until', 'received at or before'),
+          ...paging,
+        ],
+        json(ref('EventPage'), 'a page of events'),
+      ),
     },
     '/v1/events/{id}': {
-      get: read('one event and the notifications it produced', [idParam('event id')], json({ type: 'object', required: ['event', 'notifications'], additionalProperties: false, properties: { event: ref('CiEvent'), notifications: { type: 'array', items: ref('Delivery') } } }, 'the event')),
+      get: read(
+        'one event and the notifications it produced',
+        [idParam('event id')],
+        json(
+          {
+            type: 'object',
+            required: ['event', 'notifications'],
+            additionalProperties: false,
+            properties: { event: ref('CiEvent'), notifications: { type: 'array', items: ref('Delivery') } },
+          },
+          'the event',
+        ),
+      ),
     },
     '/v1/runs': {
-      get: read('the run board: the latest run of each (provider, repository, pipeline, branch), most recently updated first', [...eventFilters, timeParam('since', 'updated at or after'), timeParam('until', 'updated at or before'), ...paging], json(ref('RunPage'), 'a page of board lines')),
+      get: read(
+        'the run board: the latest run of each (provider, repository, pipeline, branch), most recently updated first',
+        [
+          ...eventFilters,
+          timeParam('since', 'updated at or after'),
+          timeParam('until', 'updated at or before'),
+          ...paging,
+        ],
+        json(ref('RunPage'), 'a page of board lines'),
+      ),
     },
     '/v1/deliveries': {
-      get: read('notifications and what became of them, newest first', [
-        { name: 'state', ...stringList('state', deliveryStates) },
-        { name: 'sink', ...stringList('sink id') },
-        { name: 'route', ...stringList('route name') },
-        { name: 'event', ...stringList('event id') },
-        timeParam('since', 'created at or after'),
-        timeParam('until', 'created at or before'),
-        ...paging,
-      ], json(ref('DeliveryPage'), 'a page of deliveries')),
+      get: read(
+        'notifications and what became of them, newest first',
+        [
+          { name: 'state', ...stringList('state', deliveryStates) },
+          { name: 'sink', ...stringList('sink id') },
+          { name: 'route', ...stringList('route name') },
+          { name: 'event', ...stringList('event id') },
+          timeParam('since', 'created at or after'),
+          timeParam('until', 'created at or before'),
+          ...paging,
+        ],
+        json(ref('DeliveryPage'), 'a page of deliveries'),
+      ),
     },
     '/v1/deliveries/{id}': {
-      get: read('one delivery, with every attempt', [idParam('notification id')], json(ref('Delivery'), 'the delivery')),
+      get: read(
+        'one delivery, with every attempt',
+        [idParam('notification id')],
+        json(ref('Delivery'), 'the delivery'),
+      ),
     },
     '/v1/deliveries/{id}/retry': {
-      post: write('send a failed delivery again, with the same notification id', undefined, {
-        '202': json({ type: 'object', required: ['id', 'state'], additionalProperties: false, properties: { id: { type: 'string' }, state: { const: 'pending' } } }, 'queued again'),
-        '409': errorAnswer('the delivery is not failed, or its sink or event is gone'),
-      }, [idParam('notification id')]),
+      post: write(
+        'send a failed delivery again, with the same notification id',
+        undefined,
+        {
+          '202': json(
+            {
+              type: 'object',
+              required: ['id', 'state'],
+              additionalProperties: false,
+              properties: { id: { type: 'string' }, state: { const: 'pending' } },
+            },
+            'queued again',
+          ),
+          '409': errorAnswer('the delivery is not failed, or its sink or event is gone'),
+        },
+        [idParam('notification id')],
+      ),
     },
     '/v1/replay': {
       post: write('route the events of a time range again, as new notifications', ref('ReplayRequest'), {
@@ -167,37 +243,48 @@ export const openApiDocument = {
       }),
     },
     '/v1/route-test': {
-      post: write('which routes and sinks an event or a raw webhook reaches, and what would suppress each', ref('RouteTestRequest'), {
-        '200': json({
-          type: 'object',
-          required: ['results'],
-          additionalProperties: false,
-          properties: {
-            ignored: { type: 'string', description: 'why a raw webhook gave no event' },
-            results: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['event', 'routes'],
-                additionalProperties: false,
-                properties: {
-                  event: ref('CiEvent'),
-                  routes: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      required: ['route', 'continue', 'sinks'],
-                      additionalProperties: false,
-                      properties: {
-                        route: { type: 'string' },
-                        continue: { type: 'boolean' },
-                        sinks: {
-                          type: 'array',
-                          items: {
-                            type: 'object',
-                            required: ['sink', 'type', 'wouldSend', 'suppressedBy'],
-                            additionalProperties: false,
-                            properties: { sink: { type: 'string' }, type: { type: 'string' }, wouldSend: { type: 'boolean' }, suppressedBy: { type: 'array', items: suppression } },
+      post: write(
+        'which routes and sinks an event or a raw webhook reaches, and what would suppress each',
+        ref('RouteTestRequest'),
+        {
+          '200': json(
+            {
+              type: 'object',
+              required: ['results'],
+              additionalProperties: false,
+              properties: {
+                ignored: { type: 'string', description: 'why a raw webhook gave no event' },
+                results: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['event', 'routes'],
+                    additionalProperties: false,
+                    properties: {
+                      event: ref('CiEvent'),
+                      routes: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['route', 'continue', 'sinks'],
+                          additionalProperties: false,
+                          properties: {
+                            route: { type: 'string' },
+                            continue: { type: 'boolean' },
+                            sinks: {
+                              type: 'array',
+                              items: {
+                                type: 'object',
+                                required: ['sink', 'type', 'wouldSend', 'suppressedBy'],
+                                additionalProperties: false,
+                                properties: {
+                                  sink: { type: 'string' },
+                                  type: { type: 'string' },
+                                  wouldSend: { type: 'boolean' },
+                                  suppressedBy: { type: 'array', items: suppression },
+                                },
+                              },
+                            },
                           },
                         },
                       },
@@ -206,26 +293,45 @@ export const openApiDocument = {
                 },
               },
             },
-          },
-        }, 'the routes and sinks of each event'),
-      }),
+            'the routes and sinks of each event',
+          ),
+        },
+      ),
     },
     '/v1/audit': {
-      get: read('who did what, newest first', [
-        { name: 'action', ...stringList('action', auditActions) },
-        { name: 'who', ...stringList('key id') },
-        timeParam('since', 'at or after'),
-        timeParam('until', 'at or before'),
-        ...paging,
-      ], json(ref('AuditPage'), 'a page of audit records')),
+      get: read(
+        'who did what, newest first',
+        [
+          { name: 'action', ...stringList('action', auditActions) },
+          { name: 'who', ...stringList('key id') },
+          timeParam('since', 'at or after'),
+          timeParam('until', 'at or before'),
+          ...paging,
+        ],
+        json(ref('AuditPage'), 'a page of audit records'),
+      ),
     },
     '/v1/stream': {
-      get: read('Server-Sent Events: `ci-event` (data: a CiEvent) and `delivery` (data: a Delivery after each change); `reset` when Last-Event-ID is older than what is retained', [
-        ...eventFilters,
-        { name: 'types', ...stringList('entry types', ['ci-event', 'delivery']) },
-        { name: 'lastEventId', in: 'query', description: 'as the Last-Event-ID header, for clients that cannot set it', schema: { type: 'string' } },
-        { name: 'Last-Event-ID', in: 'header', description: 'resume after this entry', schema: { type: 'string' } },
-      ], { description: 'the stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }),
+      get: read(
+        'Server-Sent Events: `ci-event` (data: a CiEvent) and `delivery` (data: a Delivery after each change); `reset` when Last-Event-ID is older than what is retained',
+        [
+          ...eventFilters,
+          { name: 'types', ...stringList('entry types', ['ci-event', 'delivery']) },
+          {
+            name: 'lastEventId',
+            in: 'query',
+            description: 'as the Last-Event-ID header, for clients that cannot set it',
+            schema: { type: 'string' },
+          },
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            description: 'resume after this entry',
+            schema: { type: 'string' },
+          },
+        ],
+        { description: 'the stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+      ),
     },
   },
 } as const;

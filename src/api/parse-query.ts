@@ -29,7 +29,10 @@ export const eventFilterKeys = [
 export function allowOnly(query: Query, allowed: readonly string[]): void {
   for (const key of Object.keys(query))
     if (!allowed.includes(key))
-      throw new ApiError('invalid_parameter', `unknown query parameter "${key}"; this endpoint takes ${allowed.join(', ')}`);
+      throw new ApiError(
+        'invalid_parameter',
+        `unknown query parameter "${key}"; this endpoint takes ${allowed.join(', ')}`,
+      );
 }
 
 /** The values of a parameter as a list (repeat it for "any of"); undefined when absent. */
@@ -77,7 +80,9 @@ const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_
 export function parseTime(text: string, name: string, now: number): number {
   const relative = /^(\d{1,6})([smhd])$/.exec(text);
   if (relative) return now - Number(relative[1]) * (units[relative[2] as string] as number);
-  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) ? Date.parse(text) : NaN;
+  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text)
+    ? Date.parse(text)
+    : NaN;
   if (Number.isNaN(ms))
     throw new ApiError(
       'invalid_parameter',

@@ -14,15 +14,11 @@ import { registerQueueMetrics } from '../metrics/register-queue-metrics';
 import type { SinkDeps } from '../../sinks/sink';
 import { createApp } from './create-app';
 import { hostname } from 'node:os';
-import type { ApiDeps } from '../api/api-deps';
+import { createApiAuth, type ApiAuthDeps } from '../api/create-api-auth';
 import { createApiRouter } from '../api/create-api-router';
 import { createDeliveryQueues } from '../pipeline/delivery-queues';
 import { createRecords } from '../store/create-records';
 
-/** Until keys are configured the API is not there: 404 on every path but the OpenAPI document. */
-const apiNotConfigured: ApiDeps['authorize'] = () => (_req, res) => {
-  res.status(404).json({ error: { code: 'not_found', message: 'the API is not enabled: add an `api` section with keys to the config' } });
-};
 import { startPrivateRedis, type PrivateRedis } from './start-private-redis';
 
 /** What this process does: receive webhooks, run the workers, or both. */
@@ -47,8 +43,8 @@ export interface RelayOptions {
   /** Handed to every sink (tests pass their own fetch or clock). */
   sinkDeps?: Omit<SinkDeps, 'log'>;
   env?: NodeJS.ProcessEnv;
-  /** Checks `/v1` requests; @defaultValue the config's `api` keys */
-  authorize?: ApiDeps['authorize'];
+  /** Test hooks of the API's authentication (a clock, a fetch for the OAuth issuer). */
+  apiAuth?: Pick<ApiAuthDeps, 'now' | 'fetch' | 'jwksCooldownMs'>;
   /** How often old records are trimmed. @defaultValue 10000 */
   trimIntervalMs?: number;
 }
@@ -137,7 +133,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   if (role !== 'receiver') {
     const workerRedis = connect('worker');
-    const workerRecords = createRecords({ redis: workerRedis, prefix, retention, log: log.child({ component: 'records' }) });
+    const workerRecords = createRecords({
+      redis: workerRedis,
+      prefix,
+      retention,
+      log: log.child({ component: 'records' }),
+    });
     const router = createRouterWorker({
       connection: workerRedis,
       redis: workerRedis,
@@ -188,9 +189,22 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   records.trimmer.start();
   configStore.onChange((config) =>
     records.audit
-      .record({ who: 'config', action: 'config.reload', target: config.file, details: { instance: `${hostname()}:${process.pid}` } })
+      .record({
+        who: 'config',
+        action: 'config.reload',
+        target: config.file,
+        details: { instance: `${hostname()}:${process.pid}` },
+      })
       .catch(() => undefined),
   );
+  const auth = createApiAuth({
+    configStore,
+    redis: producer,
+    prefix,
+    log: log.child({ component: 'api' }),
+    ...(options.apiAuth ?? {}),
+  });
+  closers.push(async () => auth.close());
   const api = createApiRouter({
     configStore,
     records,
@@ -198,7 +212,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     redis: producer,
     prefix,
     log: log.child({ component: 'api' }),
-    authorize: options.authorize ?? apiNotConfigured,
+    authorize: auth.authorize,
   });
   const app = createApp({
     configStore,

@@ -17,7 +17,8 @@ export async function routeTest(
   if (ignored !== undefined) return [`ignored: ${ignored}`];
   const lines: string[] = [];
   for (const event of events) {
-    if (events.length > 1) lines.push(`${event.kind} ${event.job?.name ?? event.pipeline.name} ${event.status}:`);
+    if (events.length > 1)
+      lines.push(`${event.kind} ${event.job?.name ?? event.pipeline.name} ${event.status}:`);
     lines.push(...formatExplanation(await explainRoutes(config, event)));
   }
   return lines;

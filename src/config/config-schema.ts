@@ -107,7 +107,8 @@ export const relayConfigSchema = Type.Object(
               exclusiveMinimum: 0,
               maximum: 366,
               default: 7,
-              description: 'events, deliveries, the run board, the stream and the audit log are kept this long',
+              description:
+                'events, deliveries, the run board, the stream and the audit log are kept this long',
             }),
           ),
           events: Type.Optional(

@@ -6,6 +6,11 @@ import type { CiEvent } from './ci-event-schema';
  * tag). A run's history (broken, fixed, ...) and its line on the run board are kept per series.
  */
 export function pipelineSeries(event: CiEvent): string {
-  const series = [event.provider, event.repository.name, event.pipeline.name, event.branch ?? event.tag ?? ''];
+  const series = [
+    event.provider,
+    event.repository.name,
+    event.pipeline.name,
+    event.branch ?? event.tag ?? '',
+  ];
   return createHash('sha256').update(series.join('\n')).digest('base64url');
 }

@@ -53,8 +53,17 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
  * permanent errors dead-letter the job at once (UnrecoverableError), retryable ones back off.
  */
 export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
-  const { connection, redis, prefix, log, metrics, records, sinkDeps = {}, now = Date.now, concurrency = 8 } =
-    options;
+  const {
+    connection,
+    redis,
+    prefix,
+    log,
+    metrics,
+    records,
+    sinkDeps = {},
+    now = Date.now,
+    concurrency = 8,
+  } = options;
   const runs = createRunStore({ redis, prefix });
   const running = new Map<string, Running>();
 
@@ -75,18 +84,13 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
     // The delay BullMQ will wait before each job's next attempt, kept until the failure is recorded.
     const nextDelay = new Map<string, number>();
     const baseOf = (job: Job<Notification>) =>
-      deliveryBase(
-        job.data.id,
-        job.data.event,
-        job.data.route,
-        config.id,
-        job.timestamp,
-        job.data.replayOf,
-      );
+      deliveryBase(job.data.id, job.data.event, job.data.route, config.id, job.timestamp, job.data.replayOf);
     const record = (job: Job<Notification>, change: DeliveryChange) =>
-      records.deliveries.update(baseOf(job), change).catch((err: unknown) =>
-        sinkLog.warn({ err, notification: job.id }, `[delivery] ${name}: recording the delivery failed`),
-      );
+      records.deliveries
+        .update(baseOf(job), change)
+        .catch((err: unknown) =>
+          sinkLog.warn({ err, notification: job.id }, `[delivery] ${name}: recording the delivery failed`),
+        );
     const outcomeLine = (job: Job<Notification>, state: string, extra: Record<string, unknown> = {}) => ({
       notification: job.data.id,
       event: job.data.event.id,
@@ -181,10 +185,17 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
         error: err.message,
         ...(!dead && delay !== undefined && { nextAttemptAt: at + delay }),
       });
-      if (dead) sinkLog.error(outcomeLine(job, 'failed', { err: err.message }), `[delivery] ${name}: ${job.data.id} dead-lettered: ${err.message}`);
+      if (dead)
+        sinkLog.error(
+          outcomeLine(job, 'failed', { err: err.message }),
+          `[delivery] ${name}: ${job.data.id} dead-lettered: ${err.message}`,
+        );
       else
         sinkLog.debug(
-          outcomeLine(job, 'retrying', { err: err.message, nextAttemptAt: delay === undefined ? undefined : new Date(at + delay).toISOString() }),
+          outcomeLine(job, 'retrying', {
+            err: err.message,
+            nextAttemptAt: delay === undefined ? undefined : new Date(at + delay).toISOString(),
+          }),
           `[delivery] ${name}: ${job.data.id} attempt failed, will retry`,
         );
     });

@@ -38,8 +38,17 @@ export interface RouterWorkerOptions {
  * nothing twice; an identical notification already sent within the dedup window is dropped.
  */
 export function createRouterWorker(options: RouterWorkerOptions): { worker: Worker; close(): Promise<void> } {
-  const { connection, redis, prefix, configStore, log, metrics, records, now = Date.now, concurrency = 16 } =
-    options;
+  const {
+    connection,
+    redis,
+    prefix,
+    configStore,
+    log,
+    metrics,
+    records,
+    now = Date.now,
+    concurrency = 16,
+  } = options;
   const recordRunState = createRunStateRecorder({ redis, prefix });
   const runs = createRunStore({ redis, prefix });
   const queues = createDeliveryQueues({ redis, prefix });
@@ -48,7 +57,11 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     const config = configStore.current();
     const transition = await recordRunState(received);
     const event: CiEvent = transition === undefined ? received : { ...received, transition };
-    const [runVersion] = await Promise.all([runs.record(event), records.events.record(event), records.board.apply(event)]);
+    const [runVersion] = await Promise.all([
+      runs.record(event),
+      records.events.record(event),
+      records.board.apply(event),
+    ]);
     const matched = matchRoutes(config.routes, event);
     const createdAt = now();
     let queued = 0;
@@ -65,7 +78,10 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
           const first = await redis.get(contentKey);
           if (first !== id) {
             const error = `an identical notification (${first ?? 'expired'}) was already sent for this run state`;
-            log.debug({ event: event.id, route: r.name, sink: sinkId, notification: id }, `[router] ${error}`);
+            log.debug(
+              { event: event.id, route: r.name, sink: sinkId, notification: id },
+              `[router] ${error}`,
+            );
             await records.deliveries.create(base, {
               state: 'skipped',
               attempt: { at: new Date(createdAt).toISOString(), outcome: 'duplicate', error },

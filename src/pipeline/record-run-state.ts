@@ -39,10 +39,16 @@ export function changesRunState(event: CiEvent): boolean {
  * The transition `event` would have, read without recording it (route tests). A retried event (the same
  * id as the last recorded one) compares with what came before it, as the router does.
  */
-export async function peekTransition(redis: Redis, prefix: string, event: CiEvent): Promise<Transition | undefined> {
+export async function peekTransition(
+  redis: Redis,
+  prefix: string,
+  event: CiEvent,
+): Promise<Transition | undefined> {
   if (!changesRunState(event)) return undefined;
   const json = await redis.get(runSeriesKey(prefix, event));
-  const state = json ? (JSON.parse(json) as { status: string; eventId: string; previous: string }) : undefined;
+  const state = json
+    ? (JSON.parse(json) as { status: string; eventId: string; previous: string })
+    : undefined;
   const previous = state ? (state.eventId === event.id ? state.previous : state.status) : '';
   return transitionBetween(previous, event.status);
 }

@@ -45,8 +45,14 @@ export async function explainRoutes(
       const sink = config.sinks.get(sinkId);
       if (!sink) continue;
       const options = route.options[sinkId];
-      const notification: Notification = { id: 'route-test', route: route.name, event, ...(options && { options }) };
-      const filter = sinkFilters[sink.type] as ((c: SinkConfig, n: Notification) => string | undefined) | undefined;
+      const notification: Notification = {
+        id: 'route-test',
+        route: route.name,
+        event,
+        ...(options && { options }),
+      };
+      const filter = sinkFilters[sink.type] as
+        ((c: SinkConfig, n: Notification) => string | undefined) | undefined;
       const suppressedBy: Suppression[] = [];
       const filtered = filter?.(sink, notification);
       if (filtered !== undefined) suppressedBy.push({ kind: 'sinkFilter', reason: filtered });
@@ -63,7 +69,9 @@ export function formatExplanation(routes: readonly RouteExplanation[]): string[]
   if (routes.length === 0) return ['no route matches: nothing would be sent'];
   const lines: string[] = [];
   for (const r of routes) {
-    lines.push(`route ${r.route} -> ${r.sinks.map((s) => s.sink).join(', ')}${r.continue ? ' (continue)' : ''}`);
+    lines.push(
+      `route ${r.route} -> ${r.sinks.map((s) => s.sink).join(', ')}${r.continue ? ' (continue)' : ''}`,
+    );
     for (const s of r.sinks)
       for (const why of s.suppressedBy) lines.push(`  ${s.sink}: not sent (${why.kind}): ${why.reason}`);
   }

@@ -14,8 +14,7 @@ export class RouteTestInputError extends Error {
 
 /** What a route test takes: a CiEvent (or a CiEvent body), or a provider's webhook, not verified. */
 export type RouteTestInput =
-  | { event: unknown }
-  | { provider: string; headers?: Record<string, string>; body: unknown };
+  { event: unknown } | { provider: string; source?: string; headers?: Record<string, string>; body: unknown };
 
 /** The relay's fields, filled in for an event that is only tested. */
 function withRelayFields(body: object, provider: ProviderName, source: string): CiEvent {
@@ -44,7 +43,9 @@ export function routeTestEvents(
     if (validateEvent(event).length === 0) return { events: [event as CiEvent] };
     const problems = validateEventBody(event);
     if (problems.length > 0)
-      throw new RouteTestInputError(`not a CiEvent: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+      throw new RouteTestInputError(
+        `not a CiEvent: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+      );
     return { events: [withRelayFields(event as object, 'generic', source)] };
   }
   const name = input.provider;
@@ -53,8 +54,11 @@ export function routeTestEvents(
   const provider = providers[name as ProviderName];
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(input.headers ?? {})) headers[key.toLowerCase()] = String(value);
-  const rawBody = Buffer.from(typeof input.body === 'string' ? input.body : JSON.stringify(input.body ?? null));
-  const contentType = (headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+  const rawBody = Buffer.from(
+    typeof input.body === 'string' ? input.body : JSON.stringify(input.body ?? null),
+  );
+  const contentType =
+    (headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
   const request: WebhookRequest = { headers, rawBody, contentType };
   let result;
   try {
@@ -68,7 +72,8 @@ export function routeTestEvents(
   const events = result.events.map((body) => withRelayFields(body, name as ProviderName, source));
   for (const event of events) {
     const problems = validateEvent(event);
-    if (problems.length > 0) throw new RouteTestInputError(`normalized event is invalid: ${problems.slice(0, 5).join('; ')}`);
+    if (problems.length > 0)
+      throw new RouteTestInputError(`normalized event is invalid: ${problems.slice(0, 5).join('; ')}`);
   }
   return { events };
 }

@@ -29,7 +29,11 @@ function toEntry([id, fields]: [string, string[]]): FeedEntry | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i] as string] = fields[i + 1] as string;
   const type = values.t;
   if ((type !== 'ci-event' && type !== 'delivery') || values.d === undefined) return undefined;
-  return { id, type, data: type === 'delivery' ? parseDelivery(values.d) : (JSON.parse(values.d) as unknown) };
+  return {
+    id,
+    type,
+    data: type === 'delivery' ? parseDelivery(values.d) : (JSON.parse(values.d) as unknown),
+  };
 }
 
 /**
@@ -57,7 +61,15 @@ export function createActivityFeed(deps: {
     while (listeners.size > 0 && !closed) {
       let reply: Array<[string, Array<[string, string[]]>]> | null;
       try {
-        reply = (await connection.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', key, position)) as typeof reply;
+        reply = (await connection.xread(
+          'COUNT',
+          500,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          key,
+          position,
+        )) as typeof reply;
       } catch (err) {
         if (closed) return;
         log.warn({ err: (err as Error).message }, '[stream] reading the activity stream failed; retrying');
@@ -78,7 +90,11 @@ export function createActivityFeed(deps: {
     if (running || closed) return;
     if (!reader) {
       // A connection of its own that waits for Redis (XREAD BLOCK holds it), whatever the main one's options.
-      reader = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: blockMs + 5000 });
+      reader = redis.duplicate({
+        maxRetriesPerRequest: null,
+        enableOfflineQueue: true,
+        commandTimeout: blockMs + 5000,
+      });
       reader.on('error', () => undefined);
     }
     const connection = reader;
@@ -103,8 +119,13 @@ export function createActivityFeed(deps: {
         return []; // no stream yet: nothing was missed
       }
       const field = (name: string) => info[info.indexOf(name) + 1];
+      // Entries after lastId are gone if one was deleted (XDEL) after it, or if trimming (which removes
+      // the oldest) has reached past it: the first retained entry is newer and some were removed.
       const maxDeleted = field('max-deleted-entry-id');
       if (typeof maxDeleted === 'string' && compareStreamIds(lastId, maxDeleted) < 0) return 'reset';
+      const first = field('first-entry') as [string, string[]] | null | undefined;
+      const removed = Number(field('entries-added')) - Number(field('length'));
+      if (first && compareStreamIds(first[0], lastId) > 0 && removed > 0) return 'reset';
       const out: FeedEntry[] = [];
       let start = `(${lastId}`;
       for (;;) {

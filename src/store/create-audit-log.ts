@@ -24,7 +24,9 @@ export const auditEntrySchema = Type.Object(
     at: Type.String({ format: 'date-time' }),
     who: Type.String({ description: 'API key id, `oauth:<subject>`, or `config` for reloads' }),
     action: stringEnum(auditActions),
-    target: Type.Optional(Type.String({ description: 'what it acted on: a delivery id, a silence id, a file' })),
+    target: Type.Optional(
+      Type.String({ description: 'what it acted on: a delivery id, a silence id, a file' }),
+    ),
     details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: false, $id: 'https://ci-relay.dev/schemas/audit-entry.json', title: 'AuditEntry' },
@@ -46,20 +48,28 @@ export interface AuditLog {
 }
 
 /** Creates the audit log; records are trimmed with the other records (retention). */
-export function createAuditLog(deps: { redis: Redis; prefix: string; log: Logger; now?: () => number }): AuditLog {
+export function createAuditLog(deps: {
+  redis: Redis;
+  prefix: string;
+  log: Logger;
+  now?: () => number;
+}): AuditLog {
   const { redis, prefix, log, now = Date.now } = deps;
   const key = recordKeys(prefix).audit;
   return {
     async record(entry) {
       const at = new Date(now()).toISOString();
-      log.info({ audit: entry.action, who: entry.who, target: entry.target, ...entry.details }, `[audit] ${entry.who}: ${entry.action}${entry.target ? ` ${entry.target}` : ''}`);
+      log.info(
+        { audit: entry.action, who: entry.who, target: entry.target, ...entry.details },
+        `[audit] ${entry.who}: ${entry.action}${entry.target ? ` ${entry.target}` : ''}`,
+      );
       await redis.xadd(key, 'MAXLEN', '~', 100_000, '*', 'd', JSON.stringify({ ...entry, at }));
     },
     async list(filter, page) {
       const items: AuditEntry[] = [];
       let end = page.cursor ? `(${page.cursor}` : filter.until !== undefined ? String(filter.until) : '+';
       const start = filter.since !== undefined ? String(filter.since) : '-';
-      for (let scanned = 0; scanned < 5000; ) {
+      for (let scanned = 0; scanned < 5000;) {
         const batch = await redis.xrevrange(key, end, start, 'COUNT', 200);
         for (const [id, fields] of batch) {
           scanned++;

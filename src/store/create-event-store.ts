@@ -131,7 +131,14 @@ export function createEventStore(deps: {
         const value = indexedValue(event, field);
         if (value !== undefined) multi.zadd(keys.eventValues(field), at, value);
       }
-      multi.xadd(keys.stream, 'MAXLEN', '~', streamMaxLength(retention()), '*', ...streamEntry('ci-event', event));
+      multi.xadd(
+        keys.stream,
+        'MAXLEN',
+        '~',
+        streamMaxLength(retention()),
+        '*',
+        ...streamEntry('ci-event', event),
+      );
       await multi.exec();
     },
     async get(id) {

@@ -62,7 +62,8 @@ export function createRetentionTrimmer(deps: {
     const deliveryIds = new Set<string>();
     const lookups = redis.pipeline();
     for (const id of ids) lookups.zrange(keys.deliveriesBy('event', id), 0, -1);
-    for (const [, found] of (await lookups.exec()) ?? []) for (const d of (found as string[]) ?? []) deliveryIds.add(d);
+    for (const [, found] of (await lookups.exec()) ?? [])
+      for (const d of (found as string[]) ?? []) deliveryIds.add(d);
     const deliveries = await removeDeliveries([...deliveryIds]);
     const multi = redis.multi();
     for (const [i, json] of values.entries()) {
@@ -82,7 +83,10 @@ export function createRetentionTrimmer(deps: {
     for (;;) {
       const old = await redis.zrangebyscore(keys.events, '-inf', `(${cutoff}`, 'LIMIT', 0, batchSize);
       const excess = (await redis.zcard(keys.events)) - maxEvents;
-      const oldest = excess > 0 && old.length < batchSize ? await redis.zrange(keys.events, 0, Math.min(excess, batchSize) - 1) : [];
+      const oldest =
+        excess > 0 && old.length < batchSize
+          ? await redis.zrange(keys.events, 0, Math.min(excess, batchSize) - 1)
+          : [];
       const ids = [...new Set([...old, ...oldest])];
       if (ids.length === 0) break;
       const removed = await removeEvents(ids);
@@ -96,13 +100,18 @@ export function createRetentionTrimmer(deps: {
       total.deliveries += await removeDeliveries(old);
     }
     const multi = redis.multi();
-    for (const field of indexedEventFields) multi.zremrangebyscore(keys.eventValues(field), '-inf', `(${cutoff}`);
+    for (const field of indexedEventFields)
+      multi.zremrangebyscore(keys.eventValues(field), '-inf', `(${cutoff}`);
     multi.xtrim(keys.stream, 'MINID', '~', String(cutoff));
     multi.xtrim(keys.audit, 'MINID', '~', String(cutoff));
     await multi.exec();
     const staleLines = await redis.zrangebyscore(keys.boardIndex, '-inf', `(${cutoff}`);
     if (staleLines.length > 0) {
-      await redis.multi().hdel(keys.board, ...staleLines).zrem(keys.boardIndex, ...staleLines).exec();
+      await redis
+        .multi()
+        .hdel(keys.board, ...staleLines)
+        .zrem(keys.boardIndex, ...staleLines)
+        .exec();
     }
     if (total.events + total.deliveries > 0) log.debug(total, '[retention] trimmed old records');
     return total;

@@ -56,7 +56,10 @@ export function createRunBoard(deps: { redis: Redis; prefix: string }): RunBoard
         const next = nextRunItem(series, current ? (JSON.parse(current) as StoredRunItem) : undefined, event);
         if (!next) return undefined;
         const json = JSON.stringify(next);
-        if ((await cas([keys.board, keys.boardIndex], [series, current, json, Date.parse(next.updatedAt)])) === 1)
+        if (
+          (await cas([keys.board, keys.boardIndex], [series, current, json, Date.parse(next.updatedAt)])) ===
+          1
+        )
           return toRunItem(next);
       }
       throw new Error(`[runs] board line ${series} kept changing; gave up after 20 tries`);

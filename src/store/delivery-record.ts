@@ -29,7 +29,9 @@ export const deliveryAttemptSchema = Type.Object(
     attempt: Type.Optional(Type.Integer({ minimum: 1, description: 'attempt number, 1 for the first' })),
     error: Type.Optional(Type.String({ description: 'what went wrong, as the sink reported it' })),
     reason: Type.Optional(
-      Type.String({ description: 'failure class: clientError, serverError, authError, rateLimited, timeout, network' }),
+      Type.String({
+        description: 'failure class: clientError, serverError, authError, rateLimited, timeout, network',
+      }),
     ),
     by: Type.Optional(Type.String({ description: 'who asked for it (API key id), for operator actions' })),
   },

@@ -1,5 +1,13 @@
 /** The event fields that have an index of their own, so list queries on them never scan every event. */
-export const indexedEventFields = ['source', 'provider', 'repository', 'branch', 'pipeline', 'kind', 'status'] as const;
+export const indexedEventFields = [
+  'source',
+  'provider',
+  'repository',
+  'branch',
+  'pipeline',
+  'kind',
+  'status',
+] as const;
 /** One indexed event field. */
 export type IndexedEventField = (typeof indexedEventFields)[number];
 

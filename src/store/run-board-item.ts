@@ -1,5 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ciStatuses, providerNames, transitions, type CiEvent, type CiStatus } from '../event/ci-event-schema';
+import {
+  ciStatuses,
+  providerNames,
+  transitions,
+  type CiEvent,
+  type CiStatus,
+} from '../event/ci-event-schema';
 import { stringEnum } from '../event/string-enum';
 import { stateRank } from '../pipeline/create-run-store';
 
@@ -136,7 +142,11 @@ function newItem(series: string, event: CiEvent): StoredRunItem {
  * A job replaces the earlier job of the same name (a GitLab retry, a GitHub re-run of failed jobs), so
  * the line lists the jobs as they ended, including those that passed before and were not re-run.
  */
-export function nextRunItem(series: string, current: StoredRunItem | undefined, event: CiEvent): StoredRunItem | undefined {
+export function nextRunItem(
+  series: string,
+  current: StoredRunItem | undefined,
+  event: CiEvent,
+): StoredRunItem | undefined {
   let item: StoredRunItem;
   if (!current) item = newItem(series, event);
   else if (current.runId !== event.pipeline.id) {
@@ -155,7 +165,8 @@ export function nextRunItem(series: string, current: StoredRunItem | undefined, 
     else if (!finished.has(event.status)) delete item.transition;
     if (event.pipeline.url !== undefined) item.url = event.pipeline.url;
     if (event.pipeline.number !== undefined) item.number = event.pipeline.number;
-    if (event.actor?.login ?? event.actor?.name) item.actor = (event.actor.login ?? event.actor.name) as string;
+    if (event.actor?.login ?? event.actor?.name)
+      item.actor = (event.actor.login ?? event.actor.name) as string;
     for (const key of ['createdAt', 'startedAt', 'finishedAt', 'durationMs'] as const) {
       const value = event[key];
       if (value !== undefined) (item as unknown as Record<string, unknown>)[key] = value;
@@ -194,7 +205,9 @@ export function nextRunItem(series: string, current: StoredRunItem | undefined, 
 export function toRunItem(stored: StoredRunItem): RunItem {
   const { jobs, pipelineRank: _rank, ...rest } = stored;
   const list = Object.values(jobs)
-    .sort((a, b) => (a.createdAt ?? a.startedAt ?? a.updatedAt).localeCompare(b.createdAt ?? b.startedAt ?? b.updatedAt))
+    .sort((a, b) =>
+      (a.createdAt ?? a.startedAt ?? a.updatedAt).localeCompare(b.createdAt ?? b.startedAt ?? b.updatedAt),
+    )
     .map(({ rank: _r, ...job }) => job);
   return { ...rest, jobs: list };
 }

@@ -22,6 +22,8 @@ export async function startTestRelay(options: {
   env?: NodeJS.ProcessEnv;
   sinkDeps?: RelayOptions['sinkDeps'];
   prefix?: string;
+  trimIntervalMs?: number;
+  apiAuth?: RelayOptions['apiAuth'];
 }): Promise<TestRelay> {
   const dir = mkdtempSync(join(tmpdir(), 'ci-relay-test-'));
   const configFile = join(dir, 'relay.yaml');
@@ -45,6 +47,8 @@ export async function startTestRelay(options: {
     watchConfig: false,
     env: { ...process.env, ...options.env },
     ...(options.sinkDeps && { sinkDeps: options.sinkDeps }),
+    ...(options.trimIntervalMs !== undefined && { trimIntervalMs: options.trimIntervalMs }),
+    ...(options.apiAuth && { apiAuth: options.apiAuth }),
   });
   return { ...relay, prefix, configFile, logLines };
 }

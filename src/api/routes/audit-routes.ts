@@ -15,7 +15,10 @@ export function auditRoutes(deps: ApiDeps): Router {
     const action = listParam(query, 'action');
     for (const a of action ?? [])
       if (!(auditActions as readonly string[]).includes(a))
-        throw new ApiError('invalid_parameter', `"action" must be one of ${auditActions.join(', ')}; not "${a}"`);
+        throw new ApiError(
+          'invalid_parameter',
+          `"action" must be one of ${auditActions.join(', ')}; not "${a}"`,
+        );
     const cursor = oneParam(query, 'cursor');
     if (cursor !== undefined && !isStreamId(cursor))
       throw new ApiError('invalid_parameter', '"cursor" is not a cursor this API returned');

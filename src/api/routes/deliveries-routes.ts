@@ -16,7 +16,10 @@ export function deliveriesRoutes(deps: ApiDeps): Router {
     const state = listParam(query, 'state');
     for (const s of state ?? [])
       if (!(deliveryStates as readonly string[]).includes(s))
-        throw new ApiError('invalid_parameter', `"state" must be one of ${deliveryStates.join(', ')}; not "${s}"`);
+        throw new ApiError(
+          'invalid_parameter',
+          `"state" must be one of ${deliveryStates.join(', ')}; not "${s}"`,
+        );
     const filter = {
       state: state as DeliveryState[] | undefined,
       sink: listParam(query, 'sink'),
@@ -30,7 +33,8 @@ export function deliveriesRoutes(deps: ApiDeps): Router {
   router.get('/deliveries/:id', authorize('read'), async (req, res) => {
     allowOnly(req.query as Record<string, unknown>, []);
     const delivery = await records.deliveries.get(pathId(req));
-    if (!delivery) throw new ApiError('not_found', `no delivery "${pathId(req)}" (it may be older than the retention)`);
+    if (!delivery)
+      throw new ApiError('not_found', `no delivery "${pathId(req)}" (it may be older than the retention)`);
     res.json(delivery);
   });
 
@@ -40,9 +44,13 @@ export function deliveriesRoutes(deps: ApiDeps): Router {
     allowOnly(req.query as Record<string, unknown>, []);
     const id = pathId(req);
     const delivery = await records.deliveries.get(id);
-    if (!delivery) throw new ApiError('not_found', `no delivery "${id}" (it may be older than the retention)`);
+    if (!delivery)
+      throw new ApiError('not_found', `no delivery "${id}" (it may be older than the retention)`);
     if (delivery.state !== 'failed')
-      throw new ApiError('conflict', `delivery ${id} is ${delivery.state}; only failed deliveries can be retried`);
+      throw new ApiError(
+        'conflict',
+        `delivery ${id} is ${delivery.state}; only failed deliveries can be retried`,
+      );
     const sink = configStore.current().sinks.get(delivery.sink);
     if (!sink) throw new ApiError('conflict', `sink "${delivery.sink}" is no longer configured`);
     const who = principalOf(res);
@@ -53,7 +61,11 @@ export function deliveriesRoutes(deps: ApiDeps): Router {
       // The dead letter itself is gone (its queue kept it for less time than the API keeps records):
       // make the same notification again from the recorded event.
       const event = await records.events.get(delivery.eventId);
-      if (!event) throw new ApiError('conflict', `the event of delivery ${id} is no longer retained; replay cannot rebuild it`);
+      if (!event)
+        throw new ApiError(
+          'conflict',
+          `the event of delivery ${id} is no longer retained; replay cannot rebuild it`,
+        );
       const options = configStore.current().routes.find((r) => r.name === delivery.route)?.options[sink.id];
       const notification: Notification = {
         id,
@@ -62,18 +74,32 @@ export function deliveriesRoutes(deps: ApiDeps): Router {
         ...(options && { options }),
         ...(delivery.replayOf !== undefined && { replayOf: delivery.replayOf }),
       };
-      await queues.queueFor(sink.id).remove(id).catch(() => 0);
+      await queues
+        .queueFor(sink.id)
+        .remove(id)
+        .catch(() => 0);
       await queues.add(sink, notification);
     }
     const at = now();
-    const { state: _state, attempts: _attempts, nextAttemptAt: _next, error: _error, updatedAt: _updated, ...base } =
-      delivery;
+    const {
+      state: _state,
+      attempts: _attempts,
+      nextAttemptAt: _next,
+      error: _error,
+      updatedAt: _updated,
+      ...base
+    } = delivery;
     await records.deliveries.update(base, {
       state: 'pending',
       attempt: { at: new Date(at).toISOString(), outcome: 'retry_requested', by: who },
       at,
     });
-    await records.audit.record({ who, action: 'delivery.retry', target: id, details: { sink: sink.id, route: delivery.route } });
+    await records.audit.record({
+      who,
+      action: 'delivery.retry',
+      target: id,
+      details: { sink: sink.id, route: delivery.route },
+    });
     log.debug({ notification: id }, '[api] retry queued');
     res.status(202).json({ id, state: 'pending' });
   });

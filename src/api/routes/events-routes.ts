@@ -18,7 +18,8 @@ export function eventsRoutes(deps: ApiDeps): Router {
   router.get('/events/:id', authorize('read'), async (req, res) => {
     allowOnly(req.query as Record<string, unknown>, []);
     const event = await records.events.get(pathId(req));
-    if (!event) throw new ApiError('not_found', `no event "${pathId(req)}" (it may be older than the retention)`);
+    if (!event)
+      throw new ApiError('not_found', `no event "${pathId(req)}" (it may be older than the retention)`);
     res.json({ event, notifications: await records.deliveries.forEvent(event.id) });
   });
   router.get('/runs', authorize('read'), async (req, res) => {

@@ -18,12 +18,20 @@ import { parseTime } from '../parse-query';
 export const replayRequestSchema = Type.Object(
   {
     since: Type.String({ description: 'ISO 8601 date-time, or a duration back from now (2h, 7d)' }),
-    until: Type.Optional(Type.String({ description: 'ISO 8601 date-time, or a duration back from now; default now' })),
+    until: Type.Optional(
+      Type.String({ description: 'ISO 8601 date-time, or a duration back from now; default now' }),
+    ),
     match: Type.Optional(routeMatchSchema),
-    sinks: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'only these sinks' })),
+    sinks: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'only these sinks' }),
+    ),
     dryRun: Type.Optional(Type.Boolean({ default: false })),
   },
-  { additionalProperties: false, $id: 'https://ci-relay.dev/schemas/replay-request.json', title: 'ReplayRequest' },
+  {
+    additionalProperties: false,
+    $id: 'https://ci-relay.dev/schemas/replay-request.json',
+    title: 'ReplayRequest',
+  },
 );
 
 interface ReplayRequest {
@@ -86,13 +94,22 @@ export function replayRoutes(deps: ApiDeps): Router {
             routed = true;
             count++;
             if (dryRun) {
-              if (planned.length < listedAtMost) planned.push({ eventId: event.id, route: route.name, sink: sinkId });
+              if (planned.length < listedAtMost)
+                planned.push({ eventId: event.id, route: route.name, sink: sinkId });
               continue;
             }
             const id = replayNotificationId(replayId, event, route.name, sinkId);
             const options = route.options[sinkId];
-            const notification: Notification = { id, route: route.name, event, replayOf: replayId, ...(options && { options }) };
-            await records.deliveries.create(deliveryBase(id, event, route.name, sinkId, now(), replayId), { state: 'pending' });
+            const notification: Notification = {
+              id,
+              route: route.name,
+              event,
+              replayOf: replayId,
+              ...(options && { options }),
+            };
+            await records.deliveries.create(deliveryBase(id, event, route.name, sinkId, now(), replayId), {
+              state: 'pending',
+            });
             await queues.add(sink, notification);
           }
         }
@@ -105,7 +122,14 @@ export function replayRoutes(deps: ApiDeps): Router {
         who,
         action: 'replay',
         target: replayId,
-        details: { since: new Date(since).toISOString(), until: new Date(until).toISOString(), events, notifications: count, ...(body.sinks && { sinks: body.sinks }), ...(body.match && { match: body.match }) },
+        details: {
+          since: new Date(since).toISOString(),
+          until: new Date(until).toISOString(),
+          events,
+          notifications: count,
+          ...(body.sinks && { sinks: body.sinks }),
+          ...(body.match && { match: body.match }),
+        },
       });
     }
     log.debug({ replayId, count, dryRun }, '[api] replay');

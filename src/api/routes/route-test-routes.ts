@@ -17,8 +17,16 @@ export const routeTestRequestSchema = Type.Union(
     Type.Object(
       {
         provider: Type.String({ minLength: 1 }),
+        source: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: 'the source id it would come in on; default: the first of that provider',
+          }),
+        ),
         headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-        body: Type.Unknown({ description: 'the webhook body: JSON, or a string of it (form bodies as sent)' }),
+        body: Type.Unknown({
+          description: 'the webhook body: JSON, or a string of it (form bodies as sent)',
+        }),
       },
       { additionalProperties: false, required: ['provider', 'body'] },
     ),
@@ -35,20 +43,32 @@ export function routeTestRoutes(deps: ApiDeps): Router {
     async check(event, route, sink) {
       const first = await redis.get(notifiedKey(prefix, event, route, sink.id));
       return first
-        ? [{ kind: 'dedup', reason: `an identical notification (${first}) was sent within dedup.notificationTtlSeconds` }]
+        ? [
+            {
+              kind: 'dedup',
+              reason: `an identical notification (${first}) was sent within dedup.notificationTtlSeconds`,
+            },
+          ]
         : [];
     },
   };
   router.post('/route-test', authorize('write'), jsonBody, async (req, res) => {
     const input = check(req.body);
+    const config = configStore.current();
+    let source: string | undefined;
+    if ('provider' in input) {
+      source = input.source ?? [...config.sources.values()].find((s) => s.provider === input.provider)?.id;
+      const configured = input.source === undefined ? undefined : config.sources.get(input.source);
+      if (input.source !== undefined && configured?.provider !== input.provider)
+        throw new ApiError('bad_request', `no ${input.provider} source "${input.source}" is configured`);
+    }
     let found: { events: CiEvent[]; ignored?: string };
     try {
-      found = routeTestEvents(input);
+      found = routeTestEvents(input, source);
     } catch (e) {
       if (e instanceof RouteTestInputError) throw new ApiError('bad_request', e.message);
       throw e;
     }
-    const config = configStore.current();
     const results = [];
     for (const given of found.events) {
       const transition = given.transition ?? (await peekTransition(redis, prefix, given));

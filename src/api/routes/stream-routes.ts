@@ -33,9 +33,13 @@ export function streamRoutes(deps: ApiDeps): { router: Router; close(): void } {
         throw new ApiError('invalid_parameter', `"types" takes ${streamTypes.join(', ')}; not "${t}"`);
     const filter = parseEventFilter(query, now());
     const header = req.headers['last-event-id'];
-    const lastId = (typeof header === 'string' && header !== '' ? header : undefined) ?? oneParam(query, 'lastEventId');
+    const lastId =
+      (typeof header === 'string' && header !== '' ? header : undefined) ?? oneParam(query, 'lastEventId');
     if (lastId !== undefined && !isStreamId(lastId))
-      throw new ApiError('invalid_parameter', `Last-Event-ID "${lastId.slice(0, 40)}" is not an id this stream sent`);
+      throw new ApiError(
+        'invalid_parameter',
+        `Last-Event-ID "${lastId.slice(0, 40)}" is not an id this stream sent`,
+      );
 
     const wanted = (entry: FeedEntry): boolean => {
       if (!types.includes(entry.type)) return false;
@@ -70,7 +74,9 @@ export function streamRoutes(deps: ApiDeps): { router: Router; close(): void } {
       const backlog = await records.feed.since(lastId);
       if (backlog === 'reset') {
         const tip = await records.feed.tip();
-        sse.send('reset', tip, { reason: 'entries after Last-Event-ID were trimmed; refetch, then follow from here' });
+        sse.send('reset', tip, {
+          reason: 'entries after Last-Event-ID were trimmed; refetch, then follow from here',
+        });
         lastSent = tip;
       } else for (const entry of backlog) send(entry);
     }
