@@ -80,9 +80,26 @@ const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_
 export function parseTime(text: string, name: string, now: number): number {
   const relative = /^(\d{1,6})([smhd])$/.exec(text);
   if (relative) return now - Number(relative[1]) * (units[relative[2] as string] as number);
-  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text)
-    ? Date.parse(text)
-    : NaN;
+  const iso =
+    /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/.exec(text);
+  let ms = NaN;
+  if (iso) {
+    const [year, month, day, hour = 0, minute = 0, second = 0] = iso
+      .slice(1)
+      .map((v) => (v === undefined ? undefined : Number(v)));
+    // Date.parse rolls 2026-02-30 over to March; a date that does not exist is refused instead.
+    const valid =
+      month !== undefined &&
+      month >= 1 &&
+      month <= 12 &&
+      day !== undefined &&
+      day >= 1 &&
+      day <= new Date(Date.UTC(year ?? 0, month, 0)).getUTCDate() &&
+      hour < 24 &&
+      minute < 60 &&
+      second < 60;
+    if (valid) ms = Date.parse(text);
+  }
   if (Number.isNaN(ms))
     throw new ApiError(
       'invalid_parameter',

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { monotonicFactory } from 'ulid';
+import type { CiEvent } from '../../src/event/ci-event-schema';
+import { createLogger } from '../../src/log/create-logger';
+import { deliveryBase } from '../../src/store/create-delivery-store';
+import { createRecords, type Records } from '../../src/store/create-records';
+import { compileEventFilter } from '../../src/store/event-filter';
+import { recordKeys } from '../../src/store/record-keys';
+import { sampleEvent } from '../helpers/sample-event';
+import { startRedis, type TestRedis } from '../helpers/start-redis';
+
+const day = 24 * 3600 * 1000;
+
+describe('retention: records are trimmed by age and count (real Redis)', function () {
+  this.timeout(30_000);
+  let redis: TestRedis;
+  let client: Redis;
+  let records: Records;
+  let prefix: string;
+  let clock: number;
+  const newId = monotonicFactory();
+  const retention = { days: 2, events: 100 };
+
+  /** Records `n` events (each with one delivery) received at the clock's time, one repository per event. */
+  async function receive(n: number, at = clock): Promise<CiEvent[]> {
+    const events: CiEvent[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = newId(at);
+      const event = sampleEvent({
+        id,
+        receivedAt: new Date(at).toISOString(),
+        repository: { name: `acme/repo-${id}` },
+        pipeline: { id, name: 'CI' },
+      });
+      await records.events.record(event);
+      await records.board.apply(event);
+      await records.deliveries.create(deliveryBase(`msg_${id}`, event, 'all', 'hook', at), {
+        state: 'pending',
+      });
+      await records.deliveries.update(deliveryBase(`msg_${id}`, event, 'all', 'hook', at), {
+        state: 'sent',
+        attempt: { at: new Date(at).toISOString(), outcome: 'sent', attempt: 1 },
+        at,
+      });
+      events.push(event);
+    }
+    return events;
+  }
+
+  before(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+  });
+  after(async () => {
+    client.disconnect();
+    await redis.stop();
+  });
+  beforeEach(() => {
+    prefix = `test-${randomUUID()}`;
+    clock = Date.UTC(2026, 10, 1);
+    records = createRecords({
+      redis: client,
+      prefix,
+      retention: () => retention,
+      log: createLogger('silent'),
+      now: () => clock,
+    });
+  });
+  afterEach(async () => {
+    await records.close();
+  });
+
+  const keyCount = async () => (await client.keys(`${prefix}:*`)).length;
+
+  it('keeps at most retention.events events, with their deliveries and index entries', async () => {
+    const events = await receive(150);
+    const removed = await records.trimmer.trim();
+    assert.deepEqual(removed, { events: 50, deliveries: 50 });
+    const keys = recordKeys(prefix);
+    assert.equal(await client.zcard(keys.events), 100);
+    assert.equal(await client.zcard(keys.deliveries), 100);
+    // The oldest went, with every key and index entry that named them.
+    const oldest = events[0] as CiEvent;
+    assert.equal(await records.events.get(oldest.id), undefined);
+    assert.equal(await records.deliveries.get(`msg_${oldest.id}`), undefined);
+    assert.equal(await client.exists(keys.eventsBy('repository', oldest.repository.name)), 0);
+    assert.equal(await client.zcard(keys.deliveriesBy('state', 'sent')), 100);
+    assert.ok(await records.events.get((events[50] as CiEvent).id));
+    const page = await records.events.list(compileEventFilter({}), { limit: 500 });
+    assert.equal(page.items.length, 100);
+  });
+
+  it('drops what is older than retention.days: events, deliveries, board lines, stream and audit', async () => {
+    await receive(10, clock - 3 * day);
+    await records.audit.record({ who: 'ops', action: 'replay', target: 'rpl_old' });
+    const recent = await receive(5);
+    await records.trimmer.trim();
+    const keys = recordKeys(prefix);
+    assert.equal(await client.zcard(keys.events), 5);
+    assert.equal(await client.zcard(keys.boardIndex), 5);
+    assert.equal(await client.hlen(keys.board), 5);
+    assert.deepEqual(
+      (await records.events.list(compileEventFilter({}), { limit: 50 })).items.map((e) => e.id),
+      recent.map((e) => e.id).reverse(),
+    );
+  });
+
+  it('stays flat under constant traffic: the same number of keys after every round', async () => {
+    const counts: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      clock += 60_000;
+      await receive(100);
+      await records.trimmer.trim();
+      counts.push(await keyCount());
+    }
+    assert.equal(new Set(counts.slice(1)).size, 1, `keys per round: ${counts.join(', ')}`);
+    assert.ok((await client.xlen(recordKeys(prefix).stream)) <= retention.events * 5 + 100);
+  });
+});
