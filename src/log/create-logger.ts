@@ -18,7 +18,10 @@ const secretKeys = [
 const redactPaths = secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `headers["${k.toLowerCase()}"]`]);
 
 /** Whether log lines are JSON (for collectors; the default) or human-readable (`LOG_FORMAT=pretty`, or a terminal). */
-export function logFormat(env: NodeJS.ProcessEnv = process.env, tty = process.stdout.isTTY === true): 'json' | 'pretty' {
+export function logFormat(
+  env: NodeJS.ProcessEnv = process.env,
+  tty = process.stdout.isTTY === true,
+): 'json' | 'pretty' {
   if (env.LOG_FORMAT === 'pretty' || env.LOG_FORMAT === 'json') return env.LOG_FORMAT;
   return tty ? 'pretty' : 'json';
 }
@@ -33,7 +36,11 @@ export function createLogger(
   destination?: pino.DestinationStream,
   format: 'json' | 'pretty' = destination ? 'json' : logFormat(),
 ): Logger {
-  const options = { level, base: { service: 'ci-relay' }, redact: { paths: redactPaths, censor: '<secret>' } };
+  const options = {
+    level,
+    base: { service: 'ci-relay' },
+    redact: { paths: redactPaths, censor: '<secret>' },
+  };
   if (format === 'pretty')
     return pino(
       options,
