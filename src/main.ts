@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { apiKeyLines, newApiKey, parseScopes } from './cli/api-key';
 import { routeTest } from './cli/route-test';
 import { sendTest } from './cli/send-test';
 import { createApiClient } from './cli/api-client';
@@ -141,6 +142,26 @@ program
     const config = loadOrExit(resolveConfigPath(opts.config));
     try {
       console.log(await sendTest(config, sinkId, createLogger(process.env.LOG_LEVEL ?? 'warn')));
+    } catch (e) {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command('api-key')
+  .description(
+    'print a new random API key (shown once) and the lines with its SHA-256 to paste under api.keys',
+  )
+  .option('--id <id>', 'the id shown in logs and the audit log (default: key-<random>)')
+  .option('--scopes <list>', 'comma-separated scopes: read, write', 'read')
+  .action((opts: { id?: string; scopes: string }) => {
+    try {
+      const key = newApiKey({
+        ...(opts.id !== undefined && { id: opts.id }),
+        scopes: parseScopes(opts.scopes),
+      });
+      for (const line of apiKeyLines(key)) console.log(line);
     } catch (e) {
       console.error(e instanceof Error ? e.message : String(e));
       process.exitCode = 1;

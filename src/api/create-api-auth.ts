@@ -184,7 +184,8 @@ export function createApiAuth(deps: ApiAuthDeps): ApiAuth {
       const decision = await rateLimiter.consume(principal.id);
       setRateLimitHeaders(res, decision);
       if (!decision.allowed) {
-        log.info({ principal: principal.id, resetSeconds: decision.resetSeconds }, '[api] rate limited');
+        // debug, not info: a client hammering past its limit would otherwise flood the log.
+        log.debug({ principal: principal.id, resetSeconds: decision.resetSeconds }, '[api] rate limited');
         res
           .status(429)
           .set('Retry-After', String(decision.resetSeconds))

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ConfigStore } from '../config/config-store';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
+import type { SourceRateLimit } from '../receiver/create-source-rate-limit';
 import { createWebhookHandler } from '../receiver/create-webhook-handler';
 
 /** Dependencies of {@link createApp}. */
@@ -18,6 +19,8 @@ export interface AppDeps {
   api?: express.Router;
   /** @defaultValue `Date.now` */
   now?: () => number;
+  /** Per-source webhook rate limits (`sources[].rateLimit`). */
+  sourceRateLimit?: SourceRateLimit;
 }
 
 const jsonError = (code: string, message: string) => ({ error: { code, message } });
@@ -59,6 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
       log: log.child({ component: 'receiver' }),
       metrics,
       ...(deps.now && { now: deps.now }),
+      ...(deps.sourceRateLimit && { sourceRateLimit: deps.sourceRateLimit }),
     });
     app.post('/hooks/:sourceId', raw, handler);
     app.all('/hooks/:sourceId', (_req, res) => {

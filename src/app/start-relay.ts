@@ -8,6 +8,7 @@ import { createMetrics } from '../metrics/create-metrics';
 import { createDeliveryWorkers } from '../pipeline/create-delivery-workers';
 import { createRedis } from '../pipeline/create-redis';
 import { createRouterWorker } from '../pipeline/create-router-worker';
+import { createSourceRateLimit } from '../receiver/create-source-rate-limit';
 import { createEventEnqueuer } from '../pipeline/enqueue-events';
 import { defaultKeyPrefix, deliveryQueueName, eventQueueName } from '../pipeline/queue-names';
 import { registerQueueMetrics } from '../metrics/register-queue-metrics';
@@ -221,6 +222,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     api: api.router,
     isReady: async () => (await producer.ping()) === 'PONG',
     ...(enqueue && { enqueue }),
+    sourceRateLimit: createSourceRateLimit({ configStore, redis: producer, prefix }),
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, host, () => resolve(s));

@@ -11,6 +11,7 @@ import type { EnqueueEvents } from '../pipeline/enqueue-events';
 import { providers } from '../providers';
 import { PayloadError } from '../providers/payload-error';
 import type { WebhookRequest } from '../providers/provider';
+import type { SourceRateLimit } from './create-source-rate-limit';
 import { parsePayload } from './parse-payload';
 import { WebhookError } from './webhook-error';
 
@@ -22,6 +23,8 @@ export interface WebhookHandlerDeps {
   metrics: RelayMetrics;
   /** @defaultValue `Date.now` */
   now?: () => number;
+  /** Per-source rate limits; absent: none. */
+  sourceRateLimit?: SourceRateLimit;
 }
 
 /** What a handled webhook is answered with. */
@@ -29,6 +32,7 @@ interface Answer {
   status: number;
   outcome: string;
   body: Record<string, unknown>;
+  headers?: Record<string, string>;
 }
 
 function headersOf(req: Request): Record<string, string | undefined> {
@@ -43,7 +47,7 @@ function headersOf(req: Request): Record<string, string | undefined> {
  * enqueue; answer 202 only once the events are in Redis. The raw body is parsed by the route before.
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
-  const { configStore, enqueue, log, metrics, now = Date.now } = deps;
+  const { configStore, enqueue, log, metrics, now = Date.now, sourceRateLimit } = deps;
   // Event ids need uniqueness and time order, not secrecy: Math.random spares a crypto call per character.
   const newId = monotonicFactory(() => Math.random());
 
@@ -63,6 +67,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     if (source.insecure !== true || authKeys.some((key) => source[key] !== undefined)) {
       const failure = provider.verify(request, source, receivedMs);
       if (failure) throw new WebhookError(failure.code, failure.message);
+    }
+    // Counted after verification, so unsigned requests cannot use up a source's allowance.
+    const limited = await sourceRateLimit?.(source.id);
+    if (limited && !limited.ok) {
+      throw new WebhookError('rate_limited', `source "${source.id}" is over its rate limit; retry later`, {
+        retryAfterSeconds: limited.retryAfterSeconds,
+      });
     }
     const payload = parsePayload(request);
     let result;
@@ -130,11 +141,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
       const level = e.code === 'queue_unavailable' ? 'error' : 'warn';
       log[level]({ source: sourceId, code: e.code, err: e.cause ?? undefined }, `[receiver] ${e.message}`);
       answer = { status: e.status, outcome: e.code, body: { error: { code: e.code, message: e.message } } };
+      if (e.retryAfterSeconds !== undefined) answer.headers = { 'retry-after': String(e.retryAfterSeconds) };
     }
     // Label by source only when it is configured, so random URLs cannot grow the metric's cardinality.
     const sourceLabel = configStore.current().sources.has(sourceId) ? sourceId : '(unknown)';
     metrics.webhooks.inc({ source: sourceLabel, outcome: answer.outcome });
     stop({ outcome: answer.outcome });
+    if (answer.headers) res.set(answer.headers);
     res.status(answer.status).json(answer.body);
   };
 }

@@ -8,6 +8,7 @@ export const webhookErrorStatus = {
   payload_too_large: 413,
   malformed_payload: 400,
   invalid_event: 400,
+  rate_limited: 429,
   queue_unavailable: 503,
 } as const;
 
@@ -18,12 +19,15 @@ export type WebhookErrorCode = keyof typeof webhookErrorStatus;
 export class WebhookError extends Error {
   override name = 'WebhookError';
   readonly status: number;
+  /** For `rate_limited`: the `Retry-After` to answer with. */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
     readonly code: WebhookErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.status = webhookErrorStatus[code];
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../../src/config/config-error';
-import { loadConfig } from '../../../src/config/load-config';
+import { loadConfig, parseConfig } from '../../../src/config/load-config';
 
 const dir = join(__dirname, '../../fixtures/config');
 const opsKey = 'cir_ops-key-from-the-environment-0123456789';
@@ -37,6 +38,26 @@ describe('loadConfig: the api section and rate limits', () => {
     });
     assert.ok(!JSON.stringify(config, (_k, v: unknown) => (v instanceof Set ? [...v] : v)).includes(opsKey));
     assert.deepEqual(config.sources.get('ci')?.rateLimit, { requests: 100, perSeconds: 10 });
+  });
+
+  it('config/relay.yaml: its commented api block is valid once uncommented, nested oauth included', () => {
+    const lines = readFileSync(join(__dirname, '../../../config/relay.yaml'), 'utf8').split('\n');
+    const start = lines.indexOf('#api:');
+    assert.ok(start > 0, 'no "#api:" line');
+    const block = lines.slice(start).filter((l) => l.startsWith('#'));
+    const env = {
+      GITHUB_WEBHOOK_SECRET: 'x',
+      GENERIC_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      AUDIT_URL: 'http://127.0.0.1:9100/e',
+      AUDIT_WHSEC: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    };
+    const once = [...lines.slice(0, start), ...block.map((l) => l.slice(1))].join('\n');
+    assert.equal(parseConfig(once, 'relay.yaml', env).api?.keys[0]?.id, 'dashboard');
+    const twice = [
+      ...lines.slice(0, start),
+      ...block.map((l) => l.slice(1).replace(/^ {2}# (?=oauth:| {2})/, '  ')),
+    ].join('\n');
+    assert.equal(parseConfig(twice, 'relay.yaml', env).api?.oauth?.audience, 'ci-relay');
   });
 
   it('has no api settings without an api section', () => {
