@@ -38,6 +38,7 @@ import {
   type Report,
 } from './report';
 import { runThroughput } from './throughput';
+import { benchApiKey, runApiLists } from './api-lists';
 
 const usage = `usage: npm run bench -- [options]
   --json                  print the report as JSON
@@ -47,7 +48,8 @@ const usage = `usage: npm run bench -- [options]
   --warmup N              warm-up seconds for each server before measuring (2)
   --rate N                events per second in the latency phase (200)
   --latency-seconds N     measured seconds of the latency phase (10)
-  --only PHASE            throughput or latency
+  --only PHASE            throughput, latency or api
+  --api-events N          events retained for the API phase's list queries (100000)
   --layout all|split      all: one relay process (--role all, the default, as DESIGN starts it);
                           split: a --role receiver process and a --role worker process on one Redis
   --profile DIR           run the relay under node --cpu-prof; the .cpuprofile lands in DIR`;
@@ -62,6 +64,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '200' },
     'latency-seconds': { type: 'string', default: '10' },
     only: { type: 'string' },
+    'api-events': { type: 'string', default: '100000' },
     layout: { type: 'string', default: 'all' },
     profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -82,8 +85,8 @@ function positive(name: string, value: string | undefined): number {
   return n;
 }
 
-if (args.only !== undefined && args.only !== 'throughput' && args.only !== 'latency') {
-  console.error(`--only takes throughput or latency, not "${args.only}"\n${usage}`);
+if (args.only !== undefined && !['throughput', 'latency', 'api'].includes(args.only)) {
+  console.error(`--only takes throughput, latency or api, not "${args.only}"\n${usage}`);
   process.exit(2);
 }
 
@@ -100,8 +103,10 @@ const settings = {
   warmupSeconds: positive('warmup', args.warmup),
   rate: positive('rate', args.rate),
   latencySeconds: positive('latency-seconds', args['latency-seconds']),
-  throughput: args.only !== 'latency',
-  latency: args.only !== 'throughput',
+  throughput: args.only === undefined || args.only === 'throughput',
+  latency: args.only === undefined || args.only === 'latency',
+  api: args.only === undefined || args.only === 'api',
+  apiEvents: Math.round(positive('api-events', args['api-events'])),
   profileDir: args.profile === undefined ? undefined : resolve(args.profile),
 };
 
@@ -113,6 +118,7 @@ const progress = (message: string) => {
 /** The processes of one benchmark run. */
 interface Setup {
   redis: Child;
+  redisUrl: string;
   relay: Child;
   /** The worker process in the split layout. */
   worker: Child | undefined;
@@ -150,6 +156,9 @@ async function startAll(work: string, sink: SinkServer, sinkSecret: Buffer): Pro
       'routes:',
       '  - name: all',
       '    sinks: [bench-sink]',
+      'api:',
+      `  keys: [{ id: bench, key: "${benchApiKey}", scopes: [read] }]`,
+      '  rateLimit: { requests: 1000000, perSeconds: 60 }',
       '',
     ].join('\n'),
   );
@@ -203,7 +212,17 @@ async function startAll(work: string, sink: SinkServer, sinkSecret: Buffer): Pro
     `relay (${split ? 'receiver + worker processes' : '--role all'}) on ${relayUrl}, baseline on ${baselineUrl}, ` +
       `redis on ${redisPort}, sink on ${sink.port}`,
   );
-  return { redis, relay, worker, routerUrl, baseline, relayUrl, baselineUrl, sink };
+  return {
+    redis,
+    redisUrl: `redis://127.0.0.1:${redisPort}`,
+    relay,
+    worker,
+    routerUrl,
+    baseline,
+    relayUrl,
+    baselineUrl,
+    sink,
+  };
 }
 
 /** A counter's total over the series whose labels contain `labelFilter`, from a /metrics page. */
@@ -355,6 +374,18 @@ async function main(): Promise<Report> {
     const throughput = settings.throughput ? await throughputPhase(setup, nextDeliveryId) : undefined;
     await setup.baseline.stop();
     const latency = settings.latency ? await latencyPhase(setup, nextDeliveryId) : undefined;
+    let api;
+    if (settings.api) {
+      progress(
+        `api: seeding ${settings.apiEvents} retained events, then timing list queries against /healthz`,
+      );
+      api = await runApiLists({
+        relayUrl: setup.relayUrl,
+        redisUrl: setup.redisUrl,
+        prefix: 'ci-relay',
+        events: settings.apiEvents,
+      });
+    }
     progress('stopping the relay and redis');
     await setup.relay.stop(settings.profileDir ? 30_000 : 5000);
     await setup.worker?.stop(settings.profileDir ? 30_000 : 5000);
@@ -366,6 +397,7 @@ async function main(): Promise<Report> {
       payloadBytes: fixtureBody.length,
       ...(throughput && { throughput }),
       ...(latency && { latency }),
+      ...(api && { api }),
       ...(settings.profileDir && { profileDir: settings.profileDir }),
     };
   } finally {

@@ -2,6 +2,7 @@
 import { formatCpu, type CpuUse } from './cpu';
 import type { Distribution, LatencyResult } from './latency';
 import type { ThroughputRun } from './throughput';
+import type { ApiListsResult } from './api-lists';
 
 /** Targets the figures are compared with (PASS / MISS). */
 export const targets = { ratio: 0.8, p50Ms: 2, p99Ms: 10 };
@@ -26,6 +27,8 @@ export interface Report {
   /** 1-minute load average at start and end: other work on a shared machine shows here. */
   loadAverage: { start: number; end: number };
   payloadBytes: number;
+  /** List queries of the /v1 API with many retained events. */
+  api?: ApiListsResult;
   throughput?: {
     connections: number;
     secondsPerRun: number;
@@ -119,6 +122,17 @@ export function formatReport(report: Report): string {
       `            cpu (% of one core): ${formatCpu(l.cpu)}`,
       `            cpu per event (receive + route + deliver): relay ${fixed(perEvent(l, 'relay'), 0)} µs, ` +
         `redis ${fixed(perEvent(l, 'redis'), 0)} µs`,
+    );
+  }
+  const a = report.api;
+  if (a) {
+    lines.push(
+      `api         ${a.retainedEvents} retained events over ${a.repositories} repositories (seeded in ${fixed(a.seedSeconds)} s); ` +
+        `sequential GETs, p50 ratio against the relay's own /healthz (p50 ${a.healthz.p50} ms)`,
+      ...a.lists.map(
+        (l) =>
+          `            ${l.query.padEnd(60)} ${String(l.items).padStart(3)} items  ${dist(l.ms)}  ratio ${l.ratio.toFixed(1)}`,
+      ),
     );
   }
   if (report.profileDir)
