@@ -408,6 +408,16 @@ describe('/v1 API (real pipeline, real Redis, local HTTP sink)', function () {
     assert.equal((await api('POST', '/v1/route-test', writeKey, { event: { kind: 'job' } })).status, 400);
   });
 
+  it('audits config reloads as "config"', async () => {
+    assert.equal(relay.configStore.reload(), true);
+    await waitFor(
+      async () => (await api('GET', '/v1/audit?action=config.reload', readKey)).body.items.length === 1,
+    );
+    const [entry] = (await api('GET', '/v1/audit?who=config', readKey)).body.items;
+    assert.equal(entry.action, 'config.reload');
+    assert.equal(entry.target, relay.configFile);
+  });
+
   it('streams events and delivery changes from every instance, and resumes with Last-Event-ID', async () => {
     other = await startTestRelay({
       configYaml: configYaml(sink.url),
