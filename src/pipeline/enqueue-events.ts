@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { CiEvent } from '../event/ci-event-schema';
 
 /** What became of a delivery. `duplicate`: seen before; `ids` are then the events of the first one. */
@@ -11,12 +11,29 @@ export interface EnqueueResult {
 /** Enqueues the events of one webhook delivery exactly once per (source, delivery id). */
 export type EnqueueEvents = (events: CiEvent[], ttlSeconds: number) => Promise<EnqueueResult>;
 
+/** One webhook's events waiting for the next write. */
+interface Waiting {
+  events: CiEvent[];
+  ttlSeconds: number;
+  resolve: (result: EnqueueResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The deduplication id of the `index`th event of a delivery: (source, delivery id, position). */
+function deduplicationId(event: CiEvent, index: number): string {
+  return createHash('sha256').update(`${event.source}\n${event.deliveryId}\n${index}`).digest('base64url');
+}
+
 /**
  * Adds each event as a job (job id = event id) with BullMQ deduplication on (source, delivery id,
- * position): one atomic script per event, so a webhook is either queued or not, never half-done. The
+ * position): one atomic script per event, so an event is either queued or not, never half-done. The
  * deduplication key outlives the job for `ttlSeconds`; a redelivery within that time gets back the job
  * ids of the first delivery instead of new jobs. A retry after a failure part-way through a multi-event
  * delivery adds just the events that were missing.
+ *
+ * Group commit: while one write is in flight, the webhooks that arrive wait and then go together in one
+ * pipelined round trip (`addBulk`); each is answered once its own events are in Redis. A lone webhook is
+ * written at once, so waiting never adds latency when the receiver is idle.
  */
 export function createEventEnqueuer(deps: {
   queue: Queue;
@@ -24,28 +41,61 @@ export function createEventEnqueuer(deps: {
   connected: () => boolean;
   /** @defaultValue 5000 */
   timeoutMs?: number;
+  /** Most events written in one round trip. @defaultValue 256 */
+  maxBatch?: number;
 }): EnqueueEvents {
-  const { queue, connected, timeoutMs = 5000 } = deps;
-  return async (events, ttlSeconds) => {
-    if (!connected()) throw new QueueUnavailableError('Redis is not connected');
-    const ids: string[] = [];
-    let added = 0;
-    for (const [i, event] of events.entries()) {
-      const deduplicationId = createHash('sha256')
-        .update(`${event.source}\n${event.deliveryId}\n${i}`)
-        .digest('base64url');
-      const job = await withTimeout(
-        queue.add('event', event, {
+  const { queue, connected, timeoutMs = 5000, maxBatch = 256 } = deps;
+  const waiting: Waiting[] = [];
+  let writing = false;
+
+  const write = async (batch: Waiting[]) => {
+    const jobs = batch.flatMap((w) =>
+      w.events.map((event, i) => ({
+        name: 'event',
+        data: event,
+        opts: {
           jobId: event.id,
-          deduplication: { id: deduplicationId, ttl: ttlSeconds * 1000 },
-        }),
-        timeoutMs,
-      );
-      const id = job.id ?? event.id;
-      if (id === event.id) added++;
-      ids.push(id);
+          deduplication: { id: deduplicationId(event, i), ttl: w.ttlSeconds * 1000 },
+        } satisfies JobsOptions,
+      })),
+    );
+    try {
+      const added = await withTimeout(queue.addBulk(jobs), timeoutMs);
+      let at = 0;
+      for (const w of batch) {
+        const ids = w.events.map((event) => added[at++]?.id ?? event.id);
+        const fresh = ids.filter((id, i) => id === w.events[i]?.id).length;
+        w.resolve({ duplicate: fresh === 0 && ids.length > 0, ids });
+      }
+    } catch (error) {
+      for (const w of batch) w.reject(error);
     }
-    return { duplicate: added === 0 && ids.length > 0, ids };
+  };
+
+  const drain = async () => {
+    writing = true;
+    while (waiting.length > 0) {
+      const batch: Waiting[] = [];
+      let events = 0;
+      while (
+        waiting.length > 0 &&
+        (batch.length === 0 || events + (waiting[0]?.events.length ?? 0) <= maxBatch)
+      ) {
+        const next = waiting.shift() as Waiting;
+        events += next.events.length;
+        batch.push(next);
+      }
+      await write(batch);
+    }
+    writing = false;
+  };
+
+  return (events, ttlSeconds) => {
+    if (!connected()) return Promise.reject(new QueueUnavailableError('Redis is not connected'));
+    return new Promise<EnqueueResult>((resolve, reject) => {
+      waiting.push({ events, ttlSeconds, resolve, reject });
+      if (!writing) void drain();
+    });
   };
 }
 
