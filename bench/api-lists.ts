@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { CiEvent } from '../src/event/ci-event-schema';
 import { createRecords } from '../src/store/create-records';
 import type { Distribution } from './latency';
+import { redisUsedMemory } from './redis-stats';
 
 /** The API key the benchmark's config lists. */
 export const benchApiKey = 'cir_bench_0123456789abcdefghijklmnopqrstuvwxyz';
@@ -26,6 +27,8 @@ export interface ApiListsResult {
   repositories: number;
   healthz: Distribution;
   lists: ListFigure[];
+  /** Redis memory the seeded records took, per event (event JSON, indexes, stream entry). */
+  redisBytesPerEvent: number;
 }
 
 function distribution(samples: number[]): Distribution {
@@ -101,7 +104,9 @@ export async function runApiLists(options: {
   const { relayUrl, redisUrl, prefix, events, n = 200 } = options;
   const repositories = 100;
   const t = performance.now();
+  const memoryBefore = await redisUsedMemory(redisUrl);
   await seed(redisUrl, prefix, events, repositories);
+  const redisBytesPerEvent = Math.round(((await redisUsedMemory(redisUrl)) - memoryBefore) / events);
   const seedSeconds = (performance.now() - t) / 1000;
   const queries = [
     '/v1/events',
@@ -120,5 +125,5 @@ export async function runApiLists(options: {
     const ms = distribution(run.ms);
     lists.push({ query, items: run.items, ms, ratio: ms.p50 / Math.max(healthz.p50, 0.01) });
   }
-  return { retainedEvents: events, seedSeconds, repositories, healthz, lists };
+  return { retainedEvents: events, seedSeconds, repositories, healthz, lists, redisBytesPerEvent };
 }

@@ -39,19 +39,22 @@ import {
 } from './report';
 import { runThroughput } from './throughput';
 import { benchApiKey, runApiLists } from './api-lists';
+import { redisCommandCalls, rssMb } from './redis-stats';
+import { readFileSync } from 'node:fs';
 
 const usage = `usage: npm run bench -- [options]
   --json                  print the report as JSON
   --seconds N             seconds per throughput run (8)
   --connections N         concurrent connections of the throughput client (32)
-  --rounds N              baseline/relay rounds; the best run of each counts (2)
+  --rounds N              baseline/relay rounds; the best run of each counts, the spread is shown (3)
   --warmup N              warm-up seconds for each server before measuring (2)
   --rate N                events per second in the latency phase (200)
   --latency-seconds N     measured seconds of the latency phase (10)
   --only PHASE            throughput, latency or api
   --api-events N          events retained for the API phase's list queries (100000)
-  --layout all|split      all: one relay process (--role all, the default, as DESIGN starts it);
-                          split: a --role receiver process and a --role worker process on one Redis
+  --layout split|all      split (default): a --role receiver process and a --role worker process on one
+                          Redis, as production runs it; all: one relay process (--role all)
+  --compare FILE          a previous run's --json report: its figures are printed beside this run's
   --profile DIR           run the relay under node --cpu-prof; the .cpuprofile lands in DIR`;
 
 const { values: args } = parseArgs({
@@ -59,13 +62,14 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '8' },
     connections: { type: 'string', default: '32' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
     rate: { type: 'string', default: '200' },
     'latency-seconds': { type: 'string', default: '10' },
     only: { type: 'string' },
     'api-events': { type: 'string', default: '100000' },
-    layout: { type: 'string', default: 'all' },
+    layout: { type: 'string', default: 'split' },
+    compare: { type: 'string' },
     profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -342,6 +346,7 @@ async function latencyPhase(setup: Setup, nextDeliveryId: () => string): Promise
     ...(setup.worker && { worker: setup.worker.process.pid }),
     redis: setup.redis.process.pid,
   });
+  const callsBefore = await redisCommandCalls(setup.redisUrl);
   const result = await runLatency({
     url: `${setup.relayUrl}/hooks/github`,
     sink: setup.sink,
@@ -351,9 +356,12 @@ async function latencyPhase(setup: Setup, nextDeliveryId: () => string): Promise
     settleMs: 5000,
     nextDeliveryId,
   });
+  const calls = (await redisCommandCalls(setup.redisUrl)) - callsBefore;
   const e2e = result.endToEnd;
   return {
     ...result,
+    redisCommandsPerEvent: result.delivered > 0 ? calls / result.delivered : undefined,
+    rssMb: { relay: rssMb(setup.relay.process.pid), worker: rssMb(setup.worker?.process.pid) },
     cpu: cpu(),
     targets: { p50Ms: targets.p50Ms, p99Ms: targets.p99Ms },
     pass: {
@@ -419,7 +427,8 @@ process.on('SIGTERM', onSignal);
 
 main().then(
   (report) => {
-    console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    const previous = args.compare ? (JSON.parse(readFileSync(args.compare, 'utf8')) as Report) : undefined;
+    console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report, previous));
     process.exit(0);
   },
   async (err: unknown) => {

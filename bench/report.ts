@@ -48,6 +48,10 @@ export interface Report {
   };
   latency?: LatencyResult & {
     cpu: CpuUse;
+    /** Redis commands (Lua-internal calls included) per delivered event in the latency phase. */
+    redisCommandsPerEvent?: number | undefined;
+    /** Resident memory of the relay processes at the end of the latency phase. */
+    rssMb?: { relay?: number | undefined; worker?: number | undefined };
     targets: { p50Ms: number; p99Ms: number };
     pass: { p50: boolean; p99: boolean };
   };
@@ -76,7 +80,17 @@ function perEvent(latency: LatencyResult & { cpu: CpuUse }, process: string): nu
 const perRequest = (run: MeasuredRun, process: string) => `${fixed(cpuMicrosPerRequest(run, process), 0)} µs`;
 
 /** The human-readable table. */
-export function formatReport(report: Report): string {
+/** The spread of the relay/baseline ratio over the rounds (each round runs both). */
+function ratioSpread(t: NonNullable<Report['throughput']>): string {
+  const ratios = t.relay.runs.map((r, i) => r.acceptedPerSec / (t.baseline.runs[i]?.acceptedPerSec ?? NaN));
+  return `${fixed(Math.min(...ratios), 2)}-${fixed(Math.max(...ratios), 2)}`;
+}
+
+/** Formats the report; with `previous` (an earlier --json report), its figures stand beside. */
+export function formatReport(report: Report, previous?: Report): string {
+  const was = (text: string | undefined) => (previous && text ? `   [before: ${text}]` : '');
+  const pt = previous?.throughput;
+  const pl = previous?.latency;
   const kb = (report.payloadBytes / 1024).toFixed(1);
   const t = report.throughput;
   const lines = [
@@ -94,8 +108,12 @@ export function formatReport(report: Report): string {
       `throughput  ${t.method}`,
       `            baseline (bare express) ${rate(t.baseline.best)} req/s   (runs: ${runs(t.baseline.runs)})`,
       `            relay (full receive)    ${rate(t.relay.best)} req/s   (runs: ${runs(t.relay.runs)})`,
-      `            ratio ${t.ratio.toFixed(2)}  (target >= ${t.target.toFixed(2)})  ${verdict(t.pass)}   ` +
-        `relay non-2xx+errors: ${t.relayNon2xx}  duplicates (200): ${t.relayDuplicates}`,
+      `            ratio ${t.ratio.toFixed(2)} (rounds ${ratioSpread(t)})  (target >= ${t.target.toFixed(2)})  ${verdict(t.pass)}   ` +
+        `relay non-2xx+errors: ${t.relayNon2xx}  duplicates (200): ${t.relayDuplicates}` +
+        was(
+          pt &&
+            `ratio ${pt.ratio.toFixed(2)}, ${pt.relay.best.toFixed(0)} vs ${pt.baseline.best.toFixed(0)} req/s`,
+        ),
       `            answer time under load: baseline p50 ${b.latencyP50Ms} ms, p99 ${b.latencyP99Ms} ms; ` +
         `relay p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms`,
       `            cpu (% of one core) in best baseline run: ${formatCpu(b.cpu)}`,
@@ -115,8 +133,12 @@ export function formatReport(report: Report): string {
       `latency     ${l.rate} events/s open loop for ${l.seconds} s (after ${l.warmupSeconds} s warm-up, not counted): ` +
         `sent ${l.sent}, delivered ${l.delivered}`,
       `            POST -> sink ${dist(l.endToEnd)}   ` +
-        `(targets p50 <= ${l.targets.p50Ms} ${verdict(l.pass.p50)}, p99 <= ${l.targets.p99Ms} ${verdict(l.pass.p99)})`,
-      `            POST -> 202  ${dist(l.answer)}`,
+        `(targets p50 <= ${l.targets.p50Ms} ${verdict(l.pass.p50)}, p99 <= ${l.targets.p99Ms} ${verdict(l.pass.p99)})` +
+        was(pl && dist(pl.endToEnd)),
+      `            POST -> 202  ${dist(l.answer)}${was(pl && dist(pl.answer))}`,
+      `            redis commands per event (INFO commandstats, Lua calls included): ${fixed(l.redisCommandsPerEvent, 0)}` +
+        `${was(pl?.redisCommandsPerEvent === undefined ? undefined : fixed(pl.redisCommandsPerEvent, 0))}` +
+        `   rss: relay ${l.rssMb?.relay ?? '-'} MB${l.rssMb?.worker === undefined ? '' : `, worker ${l.rssMb.worker} MB`}`,
       `            non-202: ${l.non202}  request errors: ${l.requestErrors}  late sends: ${l.lateSends}  ` +
         `sink repeats: ${l.sinkRepeats}  bad signatures: ${l.sinkBadSignatures}`,
       `            cpu (% of one core): ${formatCpu(l.cpu)}`,
@@ -128,7 +150,8 @@ export function formatReport(report: Report): string {
   if (a) {
     lines.push(
       `api         ${a.retainedEvents} retained events over ${a.repositories} repositories (seeded in ${fixed(a.seedSeconds)} s); ` +
-        `sequential GETs, p50 ratio against the relay's own /healthz (p50 ${a.healthz.p50} ms)`,
+        `sequential GETs, p50 ratio against the relay's own /healthz (p50 ${a.healthz.p50} ms); ` +
+        `redis ${a.redisBytesPerEvent} bytes per retained event`,
       ...a.lists.map(
         (l) =>
           `            ${l.query.padEnd(60)} ${String(l.items).padStart(3)} items  ${dist(l.ms)}  ratio ${l.ratio.toFixed(1)}`,
