@@ -54,6 +54,7 @@ const usage = `usage: npm run bench -- [options]
   --api-events N          events retained for the API phase's list queries (100000)
   --layout split|all      split (default): a --role receiver process and a --role worker process on one
                           Redis, as production runs it; all: one relay process (--role all)
+  --processes N           start the receiver (or the whole relay) with --processes N (1)
   --compare FILE          a previous run's --json report: its figures are printed beside this run's
   --profile DIR           run the relay under node --cpu-prof; the .cpuprofile lands in DIR`;
 
@@ -70,6 +71,7 @@ const { values: args } = parseArgs({
     'api-events': { type: 'string', default: '100000' },
     layout: { type: 'string', default: 'split' },
     compare: { type: 'string' },
+    processes: { type: 'string', default: '1' },
     profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -111,6 +113,7 @@ const settings = {
   latency: args.only === undefined || args.only === 'latency',
   api: args.only === undefined || args.only === 'api',
   apiEvents: Math.round(positive('api-events', args['api-events'])),
+  processes: Math.round(positive('processes', args.processes)),
   profileDir: args.profile === undefined ? undefined : resolve(args.profile),
 };
 
@@ -180,6 +183,7 @@ async function startAll(work: string, sink: SinkServer, sinkSecret: Buffer): Pro
         configFile,
         '--role',
         role,
+        ...(role !== 'worker' && settings.processes > 1 ? ['--processes', String(settings.processes)] : []),
       ],
       {
         cwd: projectRoot,

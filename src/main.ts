@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { existsSync, readFileSync } from 'node:fs';
+import { superviseProcesses } from './app/supervise-processes';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { apiKeyLines, newApiKey, parseScopes } from './cli/api-key';
 import { routeTest } from './cli/route-test';
@@ -39,9 +41,28 @@ program
       .choices(['all', 'receiver', 'worker'])
       .default('all'),
   )
-  .action(async (opts: { config?: string; role: Role }) => {
+  .option(
+    '-p, --processes <n>',
+    'run N relay processes sharing the port, to use N cores (node:cluster)',
+    (value: string) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('a number from 1 to 64');
+      return n;
+    },
+    1,
+  )
+  .action(async (opts: { config?: string; role: Role; processes: number }) => {
     const log = createLogger();
     const configFile = resolveConfigPath(opts.config);
+    if (opts.processes > 1 && cluster.isPrimary) {
+      loadOrExit(configFile); // a bad config is refused once, here, not by every process
+      await superviseProcesses({
+        processes: opts.processes,
+        log,
+        redisUrl: process.env.REDIS_URL || undefined,
+      });
+      return;
+    }
     try {
       const relay = await startRelay({
         configFile,
