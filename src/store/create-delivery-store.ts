@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RetentionSettings } from '../config/relay-config';
 import type { CiEvent } from '../event/ci-event-schema';
 import { defineScript } from '../redis/define-script';
-import type { Page, PageRequest } from './create-event-store';
+import { collectPage, type Page, type PageRequest } from './collect-page';
 import {
   deliveryStates,
   parseDelivery,
@@ -11,7 +11,6 @@ import {
   type DeliveryBase,
   type DeliveryState,
 } from './delivery-record';
-import { encodeCursor } from './list-cursor';
 import { readNewestFirst, type TimeRange } from './read-newest-first';
 import { recordKeys, type IndexedDeliveryField } from './record-keys';
 import { streamMaxLength } from './stream-entry';
@@ -184,29 +183,15 @@ export function createDeliveryStore(deps: {
       const indexKeys = field
         ? (filter[field] ?? []).map((v) => keys.deliveriesBy(field, v))
         : [keys.deliveries];
-      const items: Delivery[] = [];
-      let examined = 0;
-      const batch: Array<{ id: string; score: number }> = [];
-      const size = Math.min(page.limit * 2, 500);
-      const drain = async () => {
-        const loaded = new Map((await load(batch.map((b) => b.id))).map((d) => [d.id, d]));
-        for (const position of batch.splice(0)) {
-          examined++;
-          const d = loaded.get(position.id);
-          if (d && test(filter, d)) items.push(d);
-          if (items.length === page.limit || examined >= 5000) return encodeCursor(position);
-        }
-        return undefined;
-      };
-      for await (const position of readNewestFirst(redis, indexKeys, filter, page.cursor, size)) {
-        batch.push(position);
-        if (batch.length >= size) {
-          const cursor = await drain();
-          if (cursor) return { items, nextCursor: cursor };
-        }
-      }
-      const cursor = await drain();
-      return cursor && items.length === page.limit ? { items, nextCursor: cursor } : { items };
+      return collectPage({
+        positions: readNewestFirst(redis, indexKeys, filter, page.cursor, Math.min(page.limit * 2, 500)),
+        load: async (ids) => {
+          const byId = new Map((await load(ids)).map((d) => [d.id, d]));
+          return ids.map((id) => byId.get(id));
+        },
+        test: (d) => test(filter, d),
+        limit: page.limit,
+      });
     },
     async forEvent(eventId) {
       const ids = await redis.zrange(keys.deliveriesBy('event', eventId), 0, -1, 'REV');

@@ -3,24 +3,11 @@ import type { RetentionSettings } from '../config/relay-config';
 import type { CiEvent } from '../event/ci-event-schema';
 import type { CompiledEventFilter } from './event-filter';
 import { isGlob, patternsOf } from './event-filter';
-import { encodeCursor, type ListPosition } from './list-cursor';
+import { collectPage, type Page, type PageRequest } from './collect-page';
+import type { ListPosition } from './list-cursor';
 import { readNewestFirst } from './read-newest-first';
 import { indexedEventFields, recordKeys, type IndexedEventField } from './record-keys';
 import { streamMaxLength, streamEntry } from './stream-entry';
-
-/** One page of a list, newest first. */
-export interface Page<T> {
-  items: T[];
-  /** Pass back as `cursor` for the next page; absent on the last page. */
-  nextCursor?: string;
-}
-
-/** A page request. */
-export interface PageRequest {
-  /** @defaultValue 50 */
-  limit: number;
-  cursor?: ListPosition | undefined;
-}
 
 /** The value of an indexed field of `event`, or undefined when the event has none. */
 export function indexedValue(event: CiEvent, field: IndexedEventField): string | undefined {
@@ -45,6 +32,8 @@ export function eventIndexKeys(prefix: string, event: CiEvent): string[] {
   return out;
 }
 
+export type { Page, PageRequest } from './collect-page';
+
 /** Stores normalized events for the API, indexed by the fields lists filter on. */
 export interface EventStore {
   /** Stores `event`, indexes it and announces it on the activity stream, in one round trip. */
@@ -55,9 +44,6 @@ export interface EventStore {
   /** Every event matching `filter`, newest first (replay). */
   each(filter: CompiledEventFilter): AsyncGenerator<CiEvent>;
 }
-
-/** Most ids a list request examines before it answers with what it found and a cursor to go on. */
-const scanBudget = 5000;
 
 /** Events in Redis: one JSON string each, and a sorted set per indexed field value, scored by receipt time. */
 export function createEventStore(deps: {
@@ -145,18 +131,18 @@ export function createEventStore(deps: {
       return (await load([id]))[0];
     },
     async list(filter, page) {
-      const items: CiEvent[] = [];
-      let examined = 0;
-      for await (const { position, event } of matching(filter, page.cursor, Math.min(page.limit * 2, 500))) {
-        examined++;
-        if (event && filter.test(event)) {
-          items.push(event);
-          if (items.length === page.limit) return { items, nextCursor: encodeCursor(position) };
-        }
-        // A rare filter over many events answers in bounded time: fewer items, and a cursor to go on.
-        if (examined >= scanBudget) return { items, nextCursor: encodeCursor(position) };
-      }
-      return { items };
+      return collectPage({
+        positions: readNewestFirst(
+          redis,
+          await candidateKeys(filter),
+          filter,
+          page.cursor,
+          Math.min(page.limit * 2, 500),
+        ),
+        load,
+        test: filter.test,
+        limit: page.limit,
+      });
     },
     async *each(filter) {
       for await (const { event } of matching(filter, undefined, 500))

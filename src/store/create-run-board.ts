@@ -2,10 +2,9 @@ import type { Redis } from 'ioredis';
 import type { CiEvent } from '../event/ci-event-schema';
 import { pipelineSeries } from '../event/pipeline-series';
 import { defineScript } from '../redis/define-script';
-import type { Page, PageRequest } from './create-event-store';
+import { collectPage, type Page, type PageRequest } from './collect-page';
 import type { CompiledEventFilter } from './event-filter';
 import { matchesRoute } from '../routing/match-routes';
-import { encodeCursor } from './list-cursor';
 import { readNewestFirst } from './read-newest-first';
 import { recordKeys } from './record-keys';
 import { nextRunItem, toRunItem, type RunItem, type StoredRunItem } from './run-board-item';
@@ -70,30 +69,23 @@ export function createRunBoard(deps: { redis: Redis; prefix: string }): RunBoard
     },
     async list(filter, page) {
       // The board has one line per series, far fewer than events: read it in time order and test each.
-      const items: RunItem[] = [];
-      const size = Math.min(page.limit * 2, 500);
-      let batch: Array<{ id: string; score: number }> = [];
-      const drain = async () => {
-        const values = batch.length > 0 ? await redis.hmget(keys.board, ...batch.map((b) => b.id)) : [];
-        const positions = batch;
-        batch = [];
-        for (const [i, json] of values.entries()) {
-          if (!json) continue;
-          const item = toRunItem(JSON.parse(json) as StoredRunItem);
-          if (matchesRoute(filter.route, asEvent(item))) items.push(item);
-          if (items.length === page.limit) return encodeCursor(positions[i] as { id: string; score: number });
-        }
-        return undefined;
-      };
-      for await (const position of readNewestFirst(redis, [keys.boardIndex], filter, page.cursor, size)) {
-        batch.push(position);
-        if (batch.length >= size) {
-          const cursor = await drain();
-          if (cursor) return { items, nextCursor: cursor };
-        }
-      }
-      const cursor = await drain();
-      return cursor ? { items, nextCursor: cursor } : { items };
+      return collectPage({
+        positions: readNewestFirst(
+          redis,
+          [keys.boardIndex],
+          filter,
+          page.cursor,
+          Math.min(page.limit * 2, 500),
+        ),
+        load: async (ids) =>
+          ids.length === 0
+            ? []
+            : (await redis.hmget(keys.board, ...ids)).map((json) =>
+                json ? toRunItem(JSON.parse(json) as StoredRunItem) : undefined,
+              ),
+        test: (item) => matchesRoute(filter.route, asEvent(item)),
+        limit: page.limit,
+      });
     },
   };
 }
