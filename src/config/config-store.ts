@@ -15,28 +15,42 @@ export interface ConfigStore {
   close(): void;
 }
 
-/** Loads `file` (throws ConfigError when invalid) and keeps it current. `watchFile` false in tests that reload by hand. */
+/**
+ * Loads `file` (throws ConfigError when invalid) and keeps it current. `watchFile` false in tests that
+ * reload by hand. `env` as a function is called on every load, so a reload sees an edited `.env` just as
+ * `check-config` does (see readEnv).
+ */
 export function createConfigStore(
   file: string,
-  deps: { log: Logger; env?: NodeJS.ProcessEnv; watchFile?: boolean },
+  deps: {
+    log: Logger;
+    /** @defaultValue `process.env` */
+    env?: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
+    watchFile?: boolean;
+    /** Told the result of every reload (the metric `ci_relay_config_reload_total`). */
+    onReload?: (ok: boolean) => void;
+  },
 ): ConfigStore {
-  const { log, env = process.env, watchFile = true } = deps;
-  let config = loadConfig(file, env);
+  const { log, env = process.env, watchFile = true, onReload } = deps;
+  const currentEnv = typeof env === 'function' ? env : () => env;
+  let config = loadConfig(file, currentEnv());
   const listeners: Array<(c: RelayConfig) => void | Promise<void>> = [];
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
 
   const reload = (): boolean => {
     try {
-      config = loadConfig(file, env);
+      config = loadConfig(file, currentEnv());
     } catch (e) {
       const problems = e instanceof ConfigError ? e.problems : [String(e)];
       log.error(
         { file, problems },
         '[config] reload refused: the file is invalid; the previous config stays in force',
       );
+      onReload?.(false);
       return false;
     }
+    onReload?.(true);
     log.info(
       { file, sources: config.sources.size, sinks: config.sinks.size, routes: config.routes.length },
       '[config] reloaded',

@@ -12,7 +12,7 @@ import { relayConfigSchema, type RelayConfigFile } from './config-schema';
 import { ConfigError } from './config-error';
 import type { RelayConfig } from './relay-config';
 import { authKeys } from './source-config-schema';
-import { substituteEnv } from './substitute-env';
+import { dropEmptySecrets, substituteEnv } from './substitute-env';
 
 const ajv = createAjv();
 const checkSchema = ajv.compile<RelayConfigFile>(relayConfigSchema);
@@ -53,7 +53,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`),
     );
   const problems: string[] = [];
-  const raw = substituteEnv(doc.toJS(), env, problems);
+  const raw = dropEmptySecrets(substituteEnv(doc.toJS(), env, problems));
   if (!checkSchema(raw)) {
     // Paths already reported as a missing variable would only repeat as "too short" here.
     const envPaths = problems.map((p) => p.slice(0, p.indexOf(':')));

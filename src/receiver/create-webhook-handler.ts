@@ -5,12 +5,14 @@ import { monotonicFactory } from 'ulid';
 import type { ConfigStore } from '../config/config-store';
 import { authKeys } from '../config/source-config-schema';
 import type { CiEvent } from '../event/ci-event-schema';
+import { summarizeProblems } from '../event/summarize-problems';
 import { validateEvent } from '../event/validate-event';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
 import { providers } from '../providers';
 import { PayloadError } from '../providers/payload-error';
 import type { WebhookRequest } from '../providers/provider';
+import { checkCharset } from './check-charset';
 import { parsePayload } from './parse-payload';
 import { WebhookError } from './webhook-error';
 
@@ -29,6 +31,11 @@ interface Answer {
   status: number;
   outcome: string;
   body: Record<string, unknown>;
+}
+
+/** Request-supplied text quoted in an answer, cut so no sender can make answers or log lines large. */
+function clip(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function headersOf(req: Request): Record<string, string | undefined> {
@@ -50,26 +57,33 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
   const handle = async (sourceId: string, request: WebhookRequest): Promise<Answer> => {
     const config = configStore.current();
     const source = config.sources.get(sourceId);
-    if (!source) throw new WebhookError('unknown_source', `no source "${sourceId}" is configured`);
+    if (!source) throw new WebhookError('unknown_source', `no source "${clip(sourceId)}" is configured`);
     const provider = providers[source.provider];
     if (!provider.contentTypes.includes(request.contentType)) {
       throw new WebhookError(
         'unsupported_media_type',
-        `content type "${request.contentType || '(none)'}" is not accepted; send ${provider.contentTypes.join(' or ')}`,
+        `content type "${clip(request.contentType) || '(none)'}" is not accepted; send ${provider.contentTypes.join(' or ')}`,
       );
     }
+    checkCharset(request.headers['content-type']);
     const receivedMs = now();
     // Only a source with no credentials at all may skip verification, and only when it says insecure: true.
     if (source.insecure !== true || authKeys.some((key) => source[key] !== undefined)) {
       const failure = provider.verify(request, source, receivedMs);
       if (failure) throw new WebhookError(failure.code, failure.message);
     }
+    const blank = provider.deliveryHeaders.find((name) => request.headers[name]?.trim() === '');
+    if (blank !== undefined)
+      throw new WebhookError(
+        'malformed_payload',
+        `the ${blank} header is empty; send the delivery id or leave it out`,
+      );
     const payload = parsePayload(request);
     let result;
     try {
       result = provider.normalize(request, payload);
     } catch (e) {
-      if (e instanceof PayloadError) throw new WebhookError('invalid_event', e.message);
+      if (e instanceof PayloadError) throw new WebhookError('invalid_event', clip(e.message, 2000));
       throw e;
     }
     if (result.type === 'ping') return { status: 200, outcome: 'ping', body: { ok: true, message: 'pong' } };
@@ -92,7 +106,10 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     for (const event of events) {
       const problems = validateEvent(event);
       if (problems.length > 0)
-        throw new WebhookError('invalid_event', `normalized event is invalid: ${problems.join('; ')}`);
+        throw new WebhookError(
+          'invalid_event',
+          `normalized event is invalid: ${summarizeProblems(problems)}`,
+        );
     }
     if (events.length === 0)
       return { status: 202, outcome: 'ignored', body: { ignored: true, reason: 'no CI status in payload' } };

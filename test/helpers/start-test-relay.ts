@@ -22,6 +22,8 @@ export async function startTestRelay(options: {
   env?: NodeJS.ProcessEnv;
   sinkDeps?: RelayOptions['sinkDeps'];
   prefix?: string;
+  /** Any other option of startRelay (grace period, HTTP timeouts, ...). */
+  more?: Partial<Omit<RelayOptions, 'configFile' | 'log'>>;
 }): Promise<TestRelay> {
   const dir = mkdtempSync(join(tmpdir(), 'ci-relay-test-'));
   const configFile = join(dir, 'relay.yaml');
@@ -45,6 +47,7 @@ export async function startTestRelay(options: {
     watchConfig: false,
     env: { ...process.env, ...options.env },
     ...(options.sinkDeps && { sinkDeps: options.sinkDeps }),
+    ...options.more,
   });
   return { ...relay, prefix, configFile, logLines };
 }
