@@ -33,14 +33,17 @@ export function initEnv(options: {
     };
   }
   const fresh = new Map<string, string>();
-  const text = readFileSync(example, 'utf8').replace(
-    /^([A-Z][A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|WHSEC|KEY)[A-Z0-9_]*)=(.*)$/gm,
-    (_line, name: string, value: string) => {
-      const next = random(value);
-      fresh.set(name, next);
-      return `${name}=${next}`;
-    },
-  );
+  // The example's own header (up to the first blank line) speaks of the published values: left out.
+  const text = readFileSync(example, 'utf8')
+    .replace(/^(?:#.*\n)+\n/, '')
+    .replace(
+      /^([A-Z][A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|WHSEC|KEY)[A-Z0-9_]*)=(.*)$/gm,
+      (_line, name: string, value: string) => {
+        const next = random(value);
+        fresh.set(name, next);
+        return `${name}=${next}`;
+      },
+    );
   const header = `# Written by \`ci-relay init\` from ${example} with fresh random secrets. Keep it private.\n`;
   writeFileSync(target, header + text, { mode: 0o600 });
   const port = options.port ?? /^PORT=(\d+)$/m.exec(text)?.[1] ?? '8080';

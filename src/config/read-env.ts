@@ -7,6 +7,7 @@ import { parseEnv } from 'node:util';
  * reads it once, so the two never disagree about what an edited `.env` says.
  */
 export function readEnv(base: NodeJS.ProcessEnv, file = '.env'): NodeJS.ProcessEnv {
-  if (!existsSync(file)) return { ...base };
-  return { ...parseEnv(readFileSync(file, 'utf8')), ...base };
+  const set = Object.fromEntries(Object.entries(base).filter(([, value]) => value !== undefined));
+  if (!existsSync(file)) return set;
+  return { ...parseEnv(readFileSync(file, 'utf8')), ...set };
 }
