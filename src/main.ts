@@ -80,6 +80,7 @@ program
         host: process.env.HOST || '0.0.0.0',
         log,
         env: () => readEnv(launchEnv),
+        envFile: '.env',
         gracePeriodMs,
         tlsInFront: /^(1|true|yes)$/i.test(process.env.RELAY_BEHIND_TLS_PROXY ?? ''),
         publishedSecrets: readPublishedSecrets(join(packageRoot(), '.env.example')),

@@ -42,6 +42,8 @@ export interface RelayOptions {
   sinkDeps?: Omit<SinkDeps, 'log'>;
   /** The environment `${NAME}` is read from; a function is called again on each reload (to re-read `.env`). */
   env?: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
+  /** The `.env` file `env` reads: an edit to it reloads the config as an edit to the config file does. */
+  envFile?: string;
   /** How long `close()` may take: in-flight work finishes within it, the rest is cut off. @defaultValue 10000 */
   gracePeriodMs?: number;
   /** HTTP server timeouts (see createHttpServer for the defaults and why). */
@@ -86,6 +88,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const configStore = createConfigStore(configFile, {
     log: log.child({ component: 'config' }),
     watchFile: options.watchConfig ?? true,
+    ...(options.envFile && { alsoWatch: [options.envFile] }),
     ...(options.env && { env: options.env }),
     onReload: (ok) => metrics.configReloads.inc({ result: ok ? 'success' : 'failure' }),
   });

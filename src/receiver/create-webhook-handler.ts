@@ -4,14 +4,14 @@ import type { Logger } from 'pino';
 import { monotonicFactory } from 'ulid';
 import type { ConfigStore } from '../config/config-store';
 import { authKeys } from '../config/source-config-schema';
-import type { CiEvent } from '../event/ci-event-schema';
+import type { CiEvent, ProviderName } from '../event/ci-event-schema';
 import { summarizeProblems } from '../event/summarize-problems';
 import { validateEvent } from '../event/validate-event';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
-import { providers } from '../providers';
+import { providers as providerRegistry } from '../providers';
 import { PayloadError } from '../providers/payload-error';
-import type { WebhookRequest } from '../providers/provider';
+import type { Provider, WebhookRequest } from '../providers/provider';
 import { checkCharset } from './check-charset';
 import { parsePayload } from './parse-payload';
 import { WebhookError } from './webhook-error';
@@ -24,6 +24,8 @@ export interface WebhookHandlerDeps {
   metrics: RelayMetrics;
   /** @defaultValue `Date.now` */
   now?: () => number;
+  /** The provider registry (tests pass their own). @defaultValue `providers` */
+  providers?: Readonly<Record<ProviderName, Provider>>;
 }
 
 /** What a handled webhook is answered with. */
@@ -50,7 +52,7 @@ function headersOf(req: Request): Record<string, string | undefined> {
  * enqueue; answer 202 only once the events are in Redis. The raw body is parsed by the route before.
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
-  const { configStore, enqueue, log, metrics, now = Date.now } = deps;
+  const { configStore, enqueue, log, metrics, now = Date.now, providers = providerRegistry } = deps;
   // Event ids need uniqueness and time order, not secrecy: Math.random spares a crypto call per character.
   const newId = monotonicFactory(() => Math.random());
 
@@ -84,7 +86,14 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
       result = provider.normalize(request, payload);
     } catch (e) {
       if (e instanceof PayloadError) throw new WebhookError('invalid_event', clip(e.message, 2000));
-      throw e;
+      // Anything else is a normalizer meeting a value it did not expect: a bug, logged as one, but the
+      // payload is what cannot be used, so it is refused (400) rather than answered 500, which the
+      // provider would retry for days.
+      log.error(
+        { err: e, source: sourceId },
+        '[receiver] normalizer failed on a payload; refused as invalid',
+      );
+      throw new WebhookError('invalid_event', 'the payload holds a value the relay cannot use', { cause: e });
     }
     if (result.type === 'ping') return { status: 200, outcome: 'ping', body: { ok: true, message: 'pong' } };
     if (result.type === 'ignored')

@@ -222,6 +222,20 @@ describe('lifecycle (real Redis)', function () {
     assert.match(metrics, /ci_relay_config_reload_total\{result="failure"\} 1/);
   });
 
+  it('reloads when .env is edited, as it does when the config file is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ci-relay-dotenv-watch-'));
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, 'GH_SECRET=first-secret\n');
+    const relay = await startTestRelay({
+      configYaml: configYaml(sink.url, '${GH_SECRET}'),
+      redisUrl: redis.url,
+      more: { env: () => readEnv({}, envFile), envFile, watchConfig: true },
+    });
+    relays.push(relay);
+    writeFileSync(envFile, 'GH_SECRET=edited-secret\n');
+    await waitFor(() => relay.configStore.current().sources.get('github')?.secrets?.[0] === 'edited-secret');
+  });
+
   it('warns at start and in /readyz when a secret published in .env.example is in use', async () => {
     const relay = await startTestRelay({
       configYaml: configYaml(sink.url, 'change-me-github-secret'),
