@@ -241,7 +241,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         Math.max(deadline, Date.now() + 200),
       );
       for (const c of connections) c.disconnect();
-      await privateRedis?.stop();
+      // Its own redis-server gets a moment to write its append-only file; the process exits regardless.
+      if (privateRedis) await withDeadline(privateRedis.stop(), Math.max(deadline, Date.now() + 2000));
       return finished;
     })());
   return { url, configStore, close };

@@ -12,7 +12,8 @@ import { relayConfigSchema, type RelayConfigFile } from './config-schema';
 import { ConfigError } from './config-error';
 import type { RelayConfig } from './relay-config';
 import { authKeys } from './source-config-schema';
-import { dropEmptySecrets, substituteEnv } from './substitute-env';
+import { dropEmptySecrets } from './drop-empty-secrets';
+import { substituteEnv } from './substitute-env';
 
 const ajv = createAjv();
 const checkSchema = ajv.compile<RelayConfigFile>(relayConfigSchema);
