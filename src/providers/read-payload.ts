@@ -90,8 +90,11 @@ export function durationBetween(start: string | undefined, end: string | undefin
 /** `refs/heads/main` becomes `{ branch: 'main' }`, `refs/tags/v1` becomes `{ tag: 'v1' }`, a bare name is a branch. */
 export function splitRef(ref: string | undefined): { branch?: string; tag?: string } {
   if (ref === undefined || ref === '') return {};
-  if (ref.startsWith('refs/tags/')) return { tag: ref.slice('refs/tags/'.length) };
-  if (ref.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };
+  // A bare `refs/heads/` names no branch: nothing, rather than an empty name the event schema refuses.
+  if (ref.startsWith('refs/tags/'))
+    return ref.length > 'refs/tags/'.length ? { tag: ref.slice('refs/tags/'.length) } : {};
+  if (ref.startsWith('refs/heads/'))
+    return ref.length > 'refs/heads/'.length ? { branch: ref.slice('refs/heads/'.length) } : {};
   if (ref.startsWith('refs/')) return {};
   return { branch: ref };
 }

@@ -33,26 +33,34 @@ function withLeaf(root: unknown, path: Array<string | number>, value: unknown): 
   return copy;
 }
 
+/** Every node below the root (objects and arrays too), so a whole object can be swapped for a wrong type. */
+function nodes(value: unknown, path: Array<string | number> = []): Leaf[] {
+  const here = path.length > 0 ? [{ path, value }] : [];
+  if (Array.isArray(value)) return [...here, ...value.flatMap((v, i) => nodes(v, [...path, i]))];
+  if (value !== null && typeof value === 'object')
+    return [...here, ...Object.entries(value).flatMap(([k, v]) => nodes(v, [...path, k]))];
+  return here;
+}
+
+/** Wrong types and empty values in place of any field or object. */
+const confusing: unknown[] = [null, {}, [], '', 'refs/heads/'];
+
 const looksLikeDate = (v: unknown) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(v);
 
 describe('provider conformance: hostile numbers and dates (every provider, every field)', () => {
   for (const c of providerConformance) {
     const provider = providers[c.provider];
     for (const { name, webhook } of c.fixtures) {
-      it(`${c.provider} ${name}: every impossible value is dropped or refused as a PayloadError, never a crash`, () => {
-        const base: WebhookRequest = {
-          headers: { ...webhook.headers },
-          rawBody: Buffer.from(webhook.body),
-          contentType: webhook.contentType,
-        };
-        const payload = parsePayload(base);
+      const base: WebhookRequest = {
+        headers: { ...webhook.headers },
+        rawBody: Buffer.from(webhook.body),
+        contentType: webhook.contentType,
+      };
+      /** Normalizes `payload` with each value `valuesFor` gives at each of `targets`; returns what went wrong. */
+      const check = (payload: unknown, targets: Leaf[], valuesFor: (leaf: Leaf) => unknown[]): string[] => {
         const failures: string[] = [];
-        for (const leaf of leaves(payload)) {
-          const values = [
-            ...(typeof leaf.value === 'number' || looksLikeDate(leaf.value) ? hostileNumbers : []),
-            ...(looksLikeDate(leaf.value) || typeof leaf.value === 'number' ? hostileDates : []),
-          ];
-          for (const value of values) {
+        for (const leaf of targets) {
+          for (const value of valuesFor(leaf)) {
             const mutated = withLeaf(payload, leaf.path, value);
             const at = `${leaf.path.join('.')}=${String(value)}`;
             try {
@@ -77,6 +85,22 @@ describe('provider conformance: hostile numbers and dates (every provider, every
             }
           }
         }
+        return failures;
+      };
+
+      it(`${c.provider} ${name}: every impossible number or date is dropped or refused as a PayloadError, never a crash`, () => {
+        const payload = parsePayload(base);
+        const failures = check(payload, leaves(payload), (leaf) =>
+          typeof leaf.value === 'number' || looksLikeDate(leaf.value)
+            ? [...hostileNumbers, ...hostileDates]
+            : [],
+        );
+        assert.deepEqual(failures.slice(0, 20), [], `${failures.length} failures`);
+      });
+
+      it(`${c.provider} ${name}: a wrong type or an empty value anywhere is dropped or refused, never a crash`, () => {
+        const payload = parsePayload(base);
+        const failures = check(payload, nodes(payload), () => confusing);
         assert.deepEqual(failures.slice(0, 20), [], `${failures.length} failures`);
       });
     }
