@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
-import { existsSync, readFileSync } from 'node:fs';
-import { superviseProcesses } from './app/supervise-processes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { superviseProcesses } from './app/supervise-processes';
 import { apiKeyLines, newApiKey, parseScopes } from './cli/api-key';
+import { initEnv } from './cli/init-env';
+import { packageRoot, packageVersion } from './cli/package-root';
 import { routeTest } from './cli/route-test';
 import { sendTest } from './cli/send-test';
 import { createApiClient } from './cli/api-client';
@@ -13,6 +16,9 @@ import type { RouteMatchConfig } from './config/config-schema';
 import { ConfigError } from './config/config-error';
 import type { RelayConfig } from './config/relay-config';
 import { loadConfig, resolveConfigPath } from './config/load-config';
+import { readEnv } from './config/read-env';
+import { readPublishedSecrets } from './config/read-published-secrets';
+import { RelayStartError } from './app/listen';
 import { createLogger } from './log/create-logger';
 import { RedisUnavailableError } from './app/start-private-redis';
 import { startRelay, type Role } from './app/start-relay';
@@ -25,12 +31,39 @@ function portFrom(value: string | undefined, fallback: number): number {
   return port;
 }
 
-// A .env file in the working directory fills in variables the environment does not set.
-if (existsSync('.env')) process.loadEnvFile('.env');
+function millisFrom(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new InvalidArgumentError(`${name} must be milliseconds, not "${value}"`);
+  return ms;
+}
+
+// A .env file in the working directory fills in variables the environment does not set. The environment
+// as launched is kept, so a config reload can read .env again over it (as check-config does).
+const launchEnv = { ...process.env };
+Object.assign(process.env, readEnv(launchEnv));
 
 const program = new Command('ci-relay')
   .description('Signed CI webhooks in, routed and deduplicated notifications out.')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError();
+
+program
+  .command('init')
+  .description(
+    'write .env from .env.example with fresh random secrets, and print how to point GitHub at the relay',
+  )
+  .option('-f, --force', 'replace an existing .env (its secrets are lost)')
+  .action((opts: { force?: boolean }) => {
+    const result = initEnv({
+      example: join(packageRoot(), '.env.example'),
+      target: '.env',
+      force: opts.force === true,
+      port: process.env.PORT,
+    });
+    for (const line of result.lines) console.log(line);
+  });
 
 program
   .command('start')
@@ -64,6 +97,7 @@ program
       return;
     }
     try {
+      const gracePeriodMs = millisFrom('SHUTDOWN_GRACE_MS', process.env.SHUTDOWN_GRACE_MS, 10_000);
       const relay = await startRelay({
         configFile,
         role: opts.role,
@@ -71,14 +105,31 @@ program
         port: portFrom(process.env.PORT, 8080),
         host: process.env.HOST || '0.0.0.0',
         log,
+        env: () => readEnv(launchEnv),
+        envFile: '.env',
+        gracePeriodMs,
+        tlsInFront: /^(1|true|yes)$/i.test(process.env.RELAY_BEHIND_TLS_PROXY ?? ''),
+        publishedSecrets: readPublishedSecrets(join(packageRoot(), '.env.example')),
       });
       let stopping = false;
       const stop = (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          log.warn({ signal }, '[relay] second signal: stopping now, without waiting');
+          process.exit(1);
+        }
         stopping = true;
-        log.info({ signal }, '[relay] shutting down: finishing in-flight work');
+        log.info(
+          { signal, gracePeriodMs },
+          '[relay] shutting down: finishing in-flight work within the grace period',
+        );
         relay.close().then(
-          () => process.exit(0),
+          (finished) => {
+            if (!finished)
+              log.warn(
+                '[relay] grace period over: unfinished work was cut off (accepted events stay in Redis)',
+              );
+            process.exit(0);
+          },
           (err: unknown) => {
             log.error({ err }, '[relay] shutdown failed');
             process.exit(1);
@@ -88,7 +139,7 @@ program
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     } catch (e) {
-      if (e instanceof ConfigError || e instanceof RedisUnavailableError) {
+      if (e instanceof ConfigError || e instanceof RedisUnavailableError || e instanceof RelayStartError) {
         console.error(e.message);
         process.exit(1);
       }

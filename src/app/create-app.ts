@@ -4,6 +4,7 @@ import type { ConfigStore } from '../config/config-store';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
 import type { SourceRateLimit } from '../receiver/create-source-rate-limit';
+import { createWebhookGate } from '../receiver/create-webhook-gate';
 import { createWebhookHandler } from '../receiver/create-webhook-handler';
 
 /** Dependencies of {@link createApp}. */
@@ -13,6 +14,10 @@ export interface AppDeps {
   metrics: RelayMetrics;
   /** Resolves true when Redis answers. */
   isReady: () => Promise<boolean>;
+  /** Why the relay is not ready, for `/readyz`'s answer. @defaultValue "Redis is not reachable" */
+  notReadyReason?: () => string | undefined;
+  /** Warnings the operator should act on (a published secret in use, ...), shown by `/readyz`. */
+  warnings?: () => readonly string[];
   /** Present when this process receives webhooks (`--role receiver` or `all`). */
   enqueue?: EnqueueEvents;
   /** The `/v1` API router. */
@@ -35,8 +40,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const ready = await isReady().catch(() => false);
-    if (ready) res.json({ status: 'ready' });
-    else res.status(503).json(jsonError('not_ready', 'Redis is not reachable'));
+    const warnings = deps.warnings?.() ?? [];
+    const extra = warnings.length > 0 ? { warnings } : {};
+    if (ready) res.json({ status: 'ready', ...extra });
+    else {
+      const reason = deps.notReadyReason?.() ?? 'Redis is not reachable';
+      res.status(503).json({ ...jsonError('not_ready', reason), ...extra });
+    }
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -64,7 +74,7 @@ export function createApp(deps: AppDeps): express.Express {
       ...(deps.now && { now: deps.now }),
       ...(deps.sourceRateLimit && { sourceRateLimit: deps.sourceRateLimit }),
     });
-    app.post('/hooks/:sourceId', raw, handler);
+    app.post('/hooks/:sourceId', createWebhookGate({ configStore, metrics }), raw, handler);
     app.all('/hooks/:sourceId', (_req, res) => {
       res.status(405).set('allow', 'POST').json(jsonError('method_not_allowed', 'webhooks are POSTed'));
     });
@@ -84,6 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
         outcome: 'payload_too_large',
       });
       res
+        .set('connection', 'close')
         .status(413)
         .json(
           jsonError('payload_too_large', `body is larger than ${configStore.current().bodyLimitBytes} bytes`),

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -20,6 +19,11 @@ import { createApiRouter } from '../api/create-api-router';
 import { createDeliveryQueues } from '../pipeline/delivery-queues';
 import { createRecords } from '../store/create-records';
 
+import { createHttpServer, type HttpTimeouts } from './create-http-server';
+import { listen } from './listen';
+import { relayWarnings } from './relay-warnings';
+import { watchRedis } from './watch-redis';
+import { withDeadline } from './with-deadline';
 import { startPrivateRedis, type PrivateRedis } from './start-private-redis';
 
 /** What this process does: receive webhooks, run the workers, or both. */
@@ -43,11 +47,22 @@ export interface RelayOptions {
   watchConfig?: boolean;
   /** Handed to every sink (tests pass their own fetch or clock). */
   sinkDeps?: Omit<SinkDeps, 'log'>;
-  env?: NodeJS.ProcessEnv;
   /** Test hooks of the API's authentication (a clock, a fetch for the OAuth issuer). */
   apiAuth?: Pick<ApiAuthDeps, 'now' | 'fetch' | 'jwksCooldownMs'>;
   /** How often old records are trimmed. @defaultValue 10000 */
   trimIntervalMs?: number;
+  /** The environment `${NAME}` is read from; a function is called again on each reload (to re-read `.env`). */
+  env?: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
+  /** The `.env` file `env` reads: an edit to it reloads the config as an edit to the config file does. */
+  envFile?: string;
+  /** How long `close()` may take: in-flight work finishes within it, the rest is cut off. @defaultValue 10000 */
+  gracePeriodMs?: number;
+  /** HTTP server timeouts (see createHttpServer for the defaults and why). */
+  httpTimeouts?: HttpTimeouts;
+  /** A TLS proxy is in front (RELAY_BEHIND_TLS_PROXY): no warning about plain HTTP on every interface. */
+  tlsInFront?: boolean;
+  /** Values published in `.env.example` (value to variable name): a config using one is warned about. */
+  publishedSecrets?: ReadonlyMap<string, string>;
 }
 
 /** A running relay. */
@@ -55,8 +70,12 @@ export interface RunningRelay {
   /** Base URL of its HTTP server. */
   url: string;
   configStore: ConfigStore;
-  /** Stops accepting, lets in-flight work finish, closes Redis. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests and deliveries finish, closes Redis; bounded by the grace
+   * period: what is still running then is cut off (accepted events stay in Redis, unfinished deliveries
+   * are picked up again as stalled jobs). Resolves true when everything finished in time.
+   */
+  close(): Promise<boolean>;
 }
 
 function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
@@ -75,12 +94,17 @@ function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
 /** Starts the relay in the given role. Throws ConfigError on an invalid config. */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { configFile, role = 'all', port = 8080, host = '0.0.0.0', prefix = defaultKeyPrefix, log } = options;
+  const { gracePeriodMs = 10_000 } = options;
+  const metrics = createMetrics();
   const configStore = createConfigStore(configFile, {
     log: log.child({ component: 'config' }),
     watchFile: options.watchConfig ?? true,
+    ...(options.envFile && { alsoWatch: [options.envFile] }),
     ...(options.env && { env: options.env }),
+    onReload: (ok) => metrics.configReloads.inc({ result: ok ? 'success' : 'failure' }),
   });
   const closers: Array<() => Promise<void>> = [];
+  const afterHttpClosers: Array<() => Promise<void>> = [];
   const privateRedis: PrivateRedis | undefined = options.redisUrl ? undefined : await startPrivateRedis();
   const redisUrl = options.redisUrl ?? privateRedis?.url ?? '';
   if (privateRedis)
@@ -92,12 +116,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const connections: Redis[] = [];
   const connect = (purpose: 'producer' | 'worker') => {
     const redis = createRedis(redisUrl, purpose);
-    redis.on('error', (err) => log.warn({ err: err.message, purpose }, '[redis] connection error'));
     connections.push(redis);
     return redis;
   };
-  const metrics = createMetrics();
   const producer = connect('producer');
+  const producerHealth = watchRedis(producer, log.child({ purpose: 'producer' }));
   // Producers do not queue commands while disconnected (a webhook gets 503 at once), so give the first
   // connection a moment; if Redis is down the relay still starts and /readyz says so.
   await waitUntilReady(producer, 5000);
@@ -116,7 +139,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       },
     });
     eventQueue.on('error', (err) => log.warn({ err: err.message }, '[receiver] queue error'));
-    closers.push(() => eventQueue.close());
+    // Closed after the HTTP server has drained: requests answered during the drain still enqueue.
+    afterHttpClosers.push(() => eventQueue.close());
     enqueue = createEventEnqueuer({ queue: eventQueue, connected: () => producer.status === 'ready' });
   }
 
@@ -140,6 +164,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       retention,
       log: log.child({ component: 'records' }),
     });
+    watchRedis(workerRedis, log.child({ purpose: 'worker' }));
     const router = createRouterWorker({
       connection: workerRedis,
       redis: workerRedis,
@@ -215,40 +240,73 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     log: log.child({ component: 'api' }),
     authorize: auth.authorize,
   });
+  const warningOptions = { host, published: options.publishedSecrets, tlsInFront: options.tlsInFront };
+  let warnings = relayWarnings(configStore.current(), warningOptions);
+  for (const warning of warnings) log.warn(warning);
+  configStore.onChange((config) => {
+    warnings = relayWarnings(config, warningOptions);
+    for (const warning of warnings) log.warn(warning);
+  });
+
   const app = createApp({
     configStore,
     log,
     metrics,
     api: api.router,
     isReady: async () => (await producer.ping()) === 'PONG',
+    notReadyReason: producerHealth.reason,
+    warnings: () => warnings,
     ...(enqueue && { enqueue }),
     sourceRateLimit: createSourceRateLimit({ configStore, redis: producer, prefix }),
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host, () => resolve(s));
-    s.once('error', reject);
-  });
-  // Longer than typical load balancer idle timeouts, so they close first.
-  server.keepAliveTimeout = 65_000;
-  const address = server.address() as AddressInfo;
+  const http = createHttpServer(app, options.httpTimeouts);
+  try {
+    await listen(http.server, port, host);
+  } catch (e) {
+    for (const closer of [...afterHttpClosers, ...closers.reverse()])
+      await withDeadline(closer(), Date.now() + 1000);
+    for (const c of connections) c.disconnect();
+    configStore.close();
+    await privateRedis?.stop();
+    throw e;
+  }
+  const address = http.server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log.info({ url, role, config: configFile }, '[relay] listening');
 
   const onHangup = () => void configStore.reload();
   process.on('SIGHUP', onHangup);
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<boolean> | undefined;
   const close = () =>
     (closing ??= (async () => {
       process.off('SIGHUP', onHangup);
       configStore.close();
       api.close();
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await stopped;
-      for (const closer of closers.reverse()) await closer();
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
-      await privateRedis?.stop();
+      const deadline = Date.now() + gracePeriodMs;
+      // HTTP and workers drain side by side: a webhook answered now is in Redis whether or not a worker
+      // still runs. Whatever is unfinished at the deadline is cut off; Redis keeps what was accepted.
+      const workers = (async () => {
+        for (const closer of closers.reverse()) await closer();
+      })();
+      const receiver = (async () => {
+        await http.drain(Math.max(0, gracePeriodMs - 500));
+        for (const closer of afterHttpClosers) await closer();
+      })();
+      const finished = await withDeadline(Promise.all([receiver, workers]), deadline);
+      // A connection that is not up would hold QUIT in its offline queue for ever: drop it instead.
+      await withDeadline(
+        Promise.all(
+          connections.map((c) =>
+            c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : Promise.resolve(c.disconnect()),
+          ),
+        ),
+        Math.max(deadline, Date.now() + 200),
+      );
+      for (const c of connections) c.disconnect();
+      // Its own redis-server gets a moment to write its append-only file; the process exits regardless.
+      if (privateRedis) await withDeadline(privateRedis.stop(), Math.max(deadline, Date.now() + 2000));
+      return finished;
     })());
   return { url, configStore, close };
 }

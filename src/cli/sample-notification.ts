@@ -1,7 +1,11 @@
 import type { CiEvent } from '../event/ci-event-schema';
 import type { Notification } from '../../sinks/sink';
 
-/** A realistic failed pipeline notification for `send-test`, stamped `now`. */
+/**
+ * The failed pipeline `send-test` sends, stamped `now`. Every line a sink shows says it is a test
+ * (repository `TEST/send-test`, the commit title), and it names no commit author's email, so a sink
+ * set to mail authors (`notifyAuthor`) mails only its own recipients. Links go to example.com.
+ */
 export function sampleNotification(now: Date, id: string): Notification {
   const finished = now.toISOString();
   const started = new Date(now.getTime() - 252_000).toISOString();
@@ -15,22 +19,24 @@ export function sampleNotification(now: Date, id: string): Notification {
     status: 'failure',
     providerStatus: 'failed',
     transition: 'broken',
-    repository: { name: 'acme/web', url: 'https://github.com/acme/web' },
+    repository: { name: 'TEST/send-test', url: 'https://example.com/ci-relay/send-test' },
     branch: 'main',
     commit: {
-      sha: '9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e',
-      message: 'Fix login redirect loop\n\nThis is a test notification sent by `ci-relay send-test`.',
-      url: 'https://github.com/acme/web/commit/9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e',
-      author: { name: 'Mona Lisa', email: 'mona@example.com', login: 'octocat' },
+      sha: '0000000000000000000000000000000000000000',
+      message:
+        'This is a test notification from ci-relay send-test: no build ran or failed\n\n' +
+        "It was sent by `ci-relay send-test` to check this sink's credentials and target.",
+      url: 'https://example.com/ci-relay/send-test',
+      author: { name: 'ci-relay send-test' },
     },
     pipeline: {
       id: `send-test-${id}`,
-      name: 'CI',
-      number: 1234,
+      name: 'ci-relay send-test',
+      number: 1,
       attempt: 1,
-      url: 'https://github.com/acme/web/actions',
+      url: 'https://example.com/ci-relay/send-test',
     },
-    actor: { login: 'octocat', name: 'Mona Lisa' },
+    actor: { login: 'ci-relay', name: 'ci-relay send-test' },
     startedAt: started,
     finishedAt: finished,
     durationMs: 252_000,

@@ -15,28 +15,44 @@ export interface ConfigStore {
   close(): void;
 }
 
-/** Loads `file` (throws ConfigError when invalid) and keeps it current. `watchFile` false in tests that reload by hand. */
+/**
+ * Loads `file` (throws ConfigError when invalid) and keeps it current. `watchFile` false in tests that
+ * reload by hand. `env` as a function is called on every load, so a reload sees an edited `.env` just as
+ * `check-config` does (see readEnv).
+ */
 export function createConfigStore(
   file: string,
-  deps: { log: Logger; env?: NodeJS.ProcessEnv; watchFile?: boolean },
+  deps: {
+    log: Logger;
+    /** @defaultValue `process.env` */
+    env?: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
+    watchFile?: boolean;
+    /** Other files whose change reloads the config too (`.env`), watched when `watchFile` is on. */
+    alsoWatch?: readonly string[];
+    /** Told the result of every reload (the metric `ci_relay_config_reload_total`). */
+    onReload?: (ok: boolean) => void;
+  },
 ): ConfigStore {
-  const { log, env = process.env, watchFile = true } = deps;
-  let config = loadConfig(file, env);
+  const { log, env = process.env, watchFile = true, onReload, alsoWatch = [] } = deps;
+  const currentEnv = typeof env === 'function' ? env : () => env;
+  let config = loadConfig(file, currentEnv());
   const listeners: Array<(c: RelayConfig) => void | Promise<void>> = [];
-  let watcher: FSWatcher | undefined;
+  const watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
 
   const reload = (): boolean => {
     try {
-      config = loadConfig(file, env);
+      config = loadConfig(file, currentEnv());
     } catch (e) {
       const problems = e instanceof ConfigError ? e.problems : [String(e)];
       log.error(
         { file, problems },
         '[config] reload refused: the file is invalid; the previous config stays in force',
       );
+      onReload?.(false);
       return false;
     }
+    onReload?.(true);
     log.info(
       { file, sources: config.sources.size, sinks: config.sinks.size, routes: config.routes.length },
       '[config] reloaded',
@@ -50,13 +66,21 @@ export function createConfigStore(
   };
 
   if (watchFile) {
-    // Watch the folder, not the file: editors and config-map updates replace the file rather than write it.
-    watcher = watch(dirname(file), (_event, name) => {
-      if (name !== null && name !== basename(file) && name !== '..data') return;
-      clearTimeout(timer);
-      timer = setTimeout(reload, 200);
-    });
-    watcher.unref();
+    // Watch each folder, not the file: editors and config-map updates replace a file rather than write it.
+    const folders = new Map<string, Set<string>>();
+    for (const watched of [file, ...alsoWatch]) {
+      const names = folders.get(dirname(watched)) ?? new Set(['..data']);
+      folders.set(dirname(watched), names.add(basename(watched)));
+    }
+    for (const [folder, names] of folders) {
+      const watcher = watch(folder, (_event, name) => {
+        if (name !== null && !names.has(name)) return;
+        clearTimeout(timer);
+        timer = setTimeout(reload, 200);
+      });
+      watcher.unref();
+      watchers.push(watcher);
+    }
   }
 
   return {
@@ -65,7 +89,7 @@ export function createConfigStore(
     onChange: (listener) => void listeners.push(listener),
     close: () => {
       clearTimeout(timer);
-      watcher?.close();
+      for (const watcher of watchers) watcher.close();
     },
   };
 }

@@ -13,6 +13,7 @@ import { ConfigError } from './config-error';
 import type { RelayConfig } from './relay-config';
 import { resolveApiSettings } from './resolve-api-settings';
 import { authKeys } from './source-config-schema';
+import { dropEmptySecrets } from './drop-empty-secrets';
 import { substituteEnv } from './substitute-env';
 
 const ajv = createAjv();
@@ -54,7 +55,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`),
     );
   const problems: string[] = [];
-  const raw = substituteEnv(doc.toJS(), env, problems);
+  const raw = dropEmptySecrets(substituteEnv(doc.toJS(), env, problems));
   if (!checkSchema(raw)) {
     // Paths already reported as a missing variable would only repeat as "too short" here.
     const envPaths = problems.map((p) => p.slice(0, p.indexOf(':')));

@@ -42,6 +42,8 @@ const optionalText = (description: string) => Type.Optional(text(description));
 const url = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
 const timestamp = (description: string) => Type.Optional(Type.String({ format: 'date-time', description }));
 const strict = { additionalProperties: false } as const;
+/** A count or duration: bounded so a hostile 1e20 is refused by the schema, not carried into sinks. */
+const wholeNumber = (minimum: number) => Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER });
 
 const person = Type.Object(
   {
@@ -62,7 +64,7 @@ export const ciEventBodySchema = Type.Object(
     branch: optionalText('branch, without refs/heads/'),
     tag: optionalText('tag, without refs/tags/'),
     pullRequest: Type.Optional(
-      Type.Object({ number: Type.Integer({ minimum: 0 }), url: url('web URL of the pull request') }, strict),
+      Type.Object({ number: wholeNumber(0), url: url('web URL of the pull request') }, strict),
     ),
     commit: Type.Object(
       {
@@ -77,8 +79,8 @@ export const ciEventBodySchema = Type.Object(
       {
         id: text('run id, stable across its jobs'),
         name: text('workflow / pipeline name'),
-        number: Type.Optional(Type.Integer({ minimum: 0 })),
-        attempt: Type.Optional(Type.Integer({ minimum: 1 })),
+        number: Type.Optional(wholeNumber(0)),
+        attempt: Type.Optional(wholeNumber(1)),
         url: url('web URL of the run'),
       },
       strict,
@@ -98,7 +100,7 @@ export const ciEventBodySchema = Type.Object(
     createdAt: timestamp('when the run or job was created'),
     startedAt: timestamp('when it started'),
     finishedAt: timestamp('when it finished'),
-    durationMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    durationMs: Type.Optional(wholeNumber(0)),
   },
   { ...strict, $id: 'https://ci-relay.dev/schemas/ci-event-body.json' },
 );

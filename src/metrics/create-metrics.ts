@@ -13,6 +13,8 @@ export interface RelayMetrics {
   deliveries: Counter<'sink' | 'outcome' | 'reason'>;
   /** Time of one delivery attempt. */
   deliverySeconds: Histogram<'sink'>;
+  /** Config reloads (file change or SIGHUP), by result: `success`, or `failure` (the old config stays). */
+  configReloads: Counter<'result'>;
 }
 
 /** Creates the metrics; process metrics too unless `defaults` is false (tests). */
@@ -52,6 +54,12 @@ export function createMetrics(defaults = true): RelayMetrics {
       help: 'Time of one delivery attempt',
       labelNames: ['sink'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    configReloads: new Counter({
+      name: 'ci_relay_config_reload_total',
+      help: 'Config reloads, by result (success, failure: the previous config stays in force)',
+      labelNames: ['result'],
       registers,
     }),
   };

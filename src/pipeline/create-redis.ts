@@ -10,7 +10,9 @@ export function createRedis(url: string, purpose: 'producer' | 'worker'): Redis 
     purpose === 'producer'
       ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5000, connectTimeout: 5000 }
       : { maxRetriesPerRequest: null, enableReadyCheck: true };
-  options.retryStrategy = (times) => Math.min(times * 200, 2000);
+  // Capped low: the receiver answers 503 until the producer is back, so a Redis restart should cost at
+  // most half a second of that, not the seconds a long backoff would add. @see watchRedis for quiet logs.
+  options.retryStrategy = (times) => Math.min(times * 50, 500);
   if (url.startsWith('unix://')) return new Redis({ ...options, path: url.slice('unix://'.length) });
   return new Redis(url, options);
 }

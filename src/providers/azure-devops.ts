@@ -345,6 +345,7 @@ export const azureDevopsProvider: Provider = {
   },
   // Azure sends no delivery header. The body's `id` is the event's id, the same when Azure retries the
   // notification; the all-zero id of sample and test notifications would make them all one delivery.
+  deliveryHeaders: [],
   deliveryId(_request, payload) {
     const id = optionalString(payload, 'id');
     return id === undefined || zeroGuid.test(id) ? undefined : id;

@@ -108,6 +108,7 @@ export const bitbucketProvider: Provider = {
   },
   // X-Request-UUID names the event delivery and is kept when Bitbucket retries it (X-Attempt-Number counts).
   // https://support.atlassian.com/bitbucket-cloud/docs/event-payloads/#HTTP-headers
+  deliveryHeaders: ['x-request-uuid'],
   deliveryId: (request) => request.headers['x-request-uuid'] || undefined,
   normalize(request, payload) {
     const event = request.headers['x-event-key'];

@@ -338,6 +338,7 @@ export const buildkiteProvider: Provider = {
   verify: (request, source, nowMs) => verifyBuildkite(request, source.token, source.secrets ?? [], nowMs),
   // Buildkite documents no delivery id (requests carry an undocumented, per-request
   // X-Buildkite-Request), so a digest of the body recognizes the same event sent twice.
+  deliveryHeaders: [],
   deliveryId: () => undefined,
   normalize(request, payload): NormalizeResult {
     const event = request.headers['x-buildkite-event'] || optionalString(payload, 'event');

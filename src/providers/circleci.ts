@@ -256,6 +256,7 @@ export const circleciProvider: Provider = {
   },
   // CircleCI sends no delivery header; the body's `id` names the event and is the same on every retry.
   // https://circleci.com/docs/reference/outbound-webhooks-reference/#common-top-level-keys
+  deliveryHeaders: [],
   deliveryId: (_request, payload) => optionalString(payload, 'id'),
   normalize(request, payload): NormalizeResult {
     const event = request.headers['circleci-event-type'] || optionalString(payload, 'type');

@@ -1,3 +1,4 @@
+import { summarizeProblems } from '../event/summarize-problems';
 import { validateEventBody } from '../event/validate-event';
 import type { CiEventBody } from '../event/ci-event-schema';
 import { verifyStandardWebhookRequest } from '../verify/verify-standard-webhook-request';
@@ -13,12 +14,13 @@ export const genericProvider: Provider = {
   secretKind: 'standard-webhooks',
   contentTypes: ['application/json'],
   verify: (request, source, nowMs) => verifyStandardWebhookRequest(request, source.secrets ?? [], nowMs),
+  deliveryHeaders: ['webhook-id'],
   deliveryId: (request) => request.headers['webhook-id'],
   normalize(_request, payload) {
     const problems = validateEventBody(payload);
     const first = problems[0];
     if (first !== undefined)
-      throw new PayloadError(`body is not a CiEvent: ${problems.join('; ')}`, first.split(':')[0]);
+      throw new PayloadError(`body is not a CiEvent: ${summarizeProblems(problems)}`, first.split(':')[0]);
     return { type: 'events', events: [payload as CiEventBody] };
   },
 };

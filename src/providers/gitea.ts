@@ -232,6 +232,7 @@ export function createForgeProvider(webhooks: ForgeWebhooks): Provider {
     // JSON can be verified on the raw body.
     contentTypes: ['application/json'],
     verify: (request, source) => verifyForgeSignature(webhooks, request, source),
+    deliveryHeaders: webhooks.deliveryHeaders,
     deliveryId: (request) => firstHeader(request, webhooks.deliveryHeaders)?.value,
     normalize(request, payload): NormalizeResult {
       const event = firstHeader(request, webhooks.eventHeaders)?.value;

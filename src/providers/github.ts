@@ -360,6 +360,7 @@ export const githubProvider: Provider = {
     }
     return undefined;
   },
+  deliveryHeaders: ['x-github-delivery'],
   deliveryId: (request) => request.headers['x-github-delivery'],
   normalize(request, payload) {
     const event = request.headers['x-github-event'];

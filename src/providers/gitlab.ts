@@ -61,9 +61,8 @@ function valueAt(payload: unknown, path: string): unknown {
 /** GitLab reports durations in seconds, as integers for pipelines and fractions for jobs. */
 function secondsAsMs(payload: unknown, path: string): number | undefined {
   const seconds = valueAt(payload, path);
-  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
-    ? Math.round(seconds * 1000)
-    : undefined;
+  const ms = typeof seconds === 'number' && seconds >= 0 ? Math.round(seconds * 1000) : undefined;
+  return ms !== undefined && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 function statusOf(payload: unknown, path: string): CiStatus {
@@ -261,6 +260,7 @@ export const gitlabProvider: Provider = {
   // equals it. X-Gitlab-Webhook-UUID is new on every request, so a retry would not be recognized by it;
   // from a GitLab too old to send Idempotency-Key, the body digest is the steadier key.
   // https://docs.gitlab.com/ee/user/project/integrations/webhooks.html#delivery-headers
+  deliveryHeaders: ['idempotency-key', 'webhook-id'],
   deliveryId: (request) => request.headers['idempotency-key'] || request.headers['webhook-id'] || undefined,
   normalize(request, payload): NormalizeResult {
     const objectKind = optionalString(payload, 'object_kind');

@@ -6,6 +6,7 @@ import { PayloadError } from './payload-error';
 import type { NormalizeResult, Provider } from './provider';
 import {
   compact,
+  isoFromMs,
   optionalInteger,
   optionalString,
   requireObject,
@@ -55,8 +56,7 @@ function jenkinsTimestamp(payload: unknown, path: string): string | undefined {
   if (!match) return undefined;
   const [, seconds, millis = '0', zoneHours, zoneMinutes] = match;
   const zone = zoneHours === undefined ? 'Z' : `${zoneHours}:${zoneMinutes ?? '00'}`;
-  const ms = Date.parse(`${seconds}.${millis.padStart(3, '0')}${zone}`);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  return isoFromMs(Date.parse(`${seconds}.${millis.padStart(3, '0')}${zone}`));
 }
 
 /** `job/team/job/web/` (the job's URL path) becomes `team/web`, Jenkins' full job name across folders. */
@@ -107,7 +107,7 @@ function timesOf(payload: unknown, phase: string) {
   // COMPLETED is stamped start + duration; FINALIZED with the moment it was finalized, later than the end.
   const startedAt =
     phase === 'COMPLETED' && at !== undefined && durationMs !== undefined
-      ? new Date(Date.parse(at) - durationMs).toISOString()
+      ? isoFromMs(Date.parse(at) - durationMs)
       : undefined;
   return { startedAt, finishedAt: at, durationMs };
 }
@@ -166,6 +166,7 @@ export const jenkinsProvider: Provider = {
   },
   // The plugin sends no delivery id, so the relay digests the body; each phase's body differs (phase,
   // timestamp). A Standard Webhooks sender's webhook-id is its delivery id.
+  deliveryHeaders: ['webhook-id'],
   deliveryId: (request) => request.headers['webhook-id'] || undefined,
   normalize(_request, payload): NormalizeResult {
     const phase = requireString(payload, 'build.phase');

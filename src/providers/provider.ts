@@ -31,6 +31,11 @@ export interface Provider {
   readonly contentTypes: readonly string[];
   /** Checks the request's credentials against the source; undefined when they verify. */
   verify(request: WebhookRequest, source: SourceConfig, nowMs: number): AuthFailure | undefined;
+  /**
+   * Headers that carry the delivery id, lower-case. One of them sent empty is refused (400) before
+   * {@link Provider.deliveryId} runs: a blank id would otherwise pass for "none" and dedup on the body digest.
+   */
+  readonly deliveryHeaders: readonly string[];
   /** The provider's delivery id, if it sends one; otherwise the relay uses a digest of the body. */
   deliveryId(request: WebhookRequest, payload: unknown): string | undefined;
   /** Turns a parsed payload into event bodies, or says why it was ignored. Throws PayloadError on a malformed one. */

@@ -30,11 +30,26 @@ export function optionalString(payload: unknown, path: string): string | undefin
   return undefined;
 }
 
-/** An optional non-negative integer field (numeric strings accepted). */
+/**
+ * An optional non-negative integer field (numeric strings accepted). Integers beyond 2^53 are dropped:
+ * they are not exact in JSON numbers, and no count, id or duration a CI sends comes near them.
+ */
 export function optionalInteger(payload: unknown, path: string): number | undefined {
   const value = at(payload, path);
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Years 0000-9999: what RFC 3339 (the event schema's `date-time`) can write, well inside Date's ±8.64e15 ms. */
+const minIsoMs = -62_167_219_200_000; // 0000-01-01T00:00:00Z (Date.UTC maps years 0-99 to 1900-1999)
+const maxIsoMs = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * Epoch milliseconds as ISO 8601, or undefined when they are not a time RFC 3339 can write: the one
+ * place a number becomes a date, so a hostile value (epoch nanoseconds, 1e20) is dropped, never a RangeError.
+ */
+export function isoFromMs(ms: number): string | undefined {
+  return Number.isFinite(ms) && ms >= minIsoMs && ms <= maxIsoMs ? new Date(ms).toISOString() : undefined;
 }
 
 /** A field that must be an object. */
@@ -56,28 +71,30 @@ export function optionalArray(payload: unknown, path: string): readonly unknown[
 /** An ISO 8601 timestamp from any date the platform writes (ISO, `2016-08-12 15:23:28 UTC`, epoch ms), or undefined. */
 export function optionalTimestamp(payload: unknown, path: string): string | undefined {
   const value = at(payload, path);
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return new Date(value).toISOString();
+  if (typeof value === 'number') return value > 0 ? isoFromMs(value) : undefined;
   if (typeof value !== 'string' || value === '') return undefined;
   // GitLab writes "2016-08-12 15:23:28 UTC" and "2016-08-12 15:23:28 +0200".
   const normalized = value
     .replace(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ?UTC$/, '$1T$2Z')
     .replace(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ?([+-]\d{2}):?(\d{2})$/, '$1T$2$3:$4');
-  const ms = Date.parse(normalized);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  return isoFromMs(Date.parse(normalized));
 }
 
 /** Milliseconds between two ISO timestamps, when both are there and in order. */
 export function durationBetween(start: string | undefined, end: string | undefined): number | undefined {
   if (start === undefined || end === undefined) return undefined;
   const ms = Date.parse(end) - Date.parse(start);
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+  return Number.isSafeInteger(ms) && ms >= 0 ? ms : undefined;
 }
 
 /** `refs/heads/main` becomes `{ branch: 'main' }`, `refs/tags/v1` becomes `{ tag: 'v1' }`, a bare name is a branch. */
 export function splitRef(ref: string | undefined): { branch?: string; tag?: string } {
   if (ref === undefined || ref === '') return {};
-  if (ref.startsWith('refs/tags/')) return { tag: ref.slice('refs/tags/'.length) };
-  if (ref.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };
+  // A bare `refs/heads/` names no branch: nothing, rather than an empty name the event schema refuses.
+  if (ref.startsWith('refs/tags/'))
+    return ref.length > 'refs/tags/'.length ? { tag: ref.slice('refs/tags/'.length) } : {};
+  if (ref.startsWith('refs/heads/'))
+    return ref.length > 'refs/heads/'.length ? { branch: ref.slice('refs/heads/'.length) } : {};
   if (ref.startsWith('refs/')) return {};
   return { branch: ref };
 }

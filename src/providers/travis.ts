@@ -157,6 +157,7 @@ export const travisProvider: Provider = {
   contentTypes: ['application/x-www-form-urlencoded'],
   verify: (request, source) => verifyTravis(request, source.publicKey),
   // Travis CI sends no delivery id and its payload has no event id; a digest of the body stands in.
+  deliveryHeaders: [],
   deliveryId: () => undefined,
   // The jobs in `matrix` are not reported on their own: the notification is about the build.
   normalize: (request, payload): NormalizeResult => ({ type: 'events', events: [build(request, payload)] }),

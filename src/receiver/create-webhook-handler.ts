@@ -4,14 +4,16 @@ import type { Logger } from 'pino';
 import { monotonicFactory } from 'ulid';
 import type { ConfigStore } from '../config/config-store';
 import { authKeys } from '../config/source-config-schema';
-import type { CiEvent } from '../event/ci-event-schema';
+import type { CiEvent, ProviderName } from '../event/ci-event-schema';
+import { summarizeProblems } from '../event/summarize-problems';
 import { validateEvent } from '../event/validate-event';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
-import { providers } from '../providers';
+import { providers as providerRegistry } from '../providers';
 import { PayloadError } from '../providers/payload-error';
-import type { WebhookRequest } from '../providers/provider';
 import type { SourceRateLimit } from './create-source-rate-limit';
+import type { Provider, WebhookRequest } from '../providers/provider';
+import { checkCharset } from './check-charset';
 import { parsePayload } from './parse-payload';
 import { WebhookError } from './webhook-error';
 
@@ -25,6 +27,8 @@ export interface WebhookHandlerDeps {
   now?: () => number;
   /** Per-source rate limits; absent: none. */
   sourceRateLimit?: SourceRateLimit;
+  /** The provider registry (tests pass their own). @defaultValue `providers` */
+  providers?: Readonly<Record<ProviderName, Provider>>;
 }
 
 /** What a handled webhook is answered with. */
@@ -33,6 +37,11 @@ interface Answer {
   outcome: string;
   body: Record<string, unknown>;
   headers?: Record<string, string>;
+}
+
+/** Request-supplied text quoted in an answer, cut so no sender can make answers or log lines large. */
+function clip(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function headersOf(req: Request): Record<string, string | undefined> {
@@ -47,21 +56,30 @@ function headersOf(req: Request): Record<string, string | undefined> {
  * enqueue; answer 202 only once the events are in Redis. The raw body is parsed by the route before.
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
-  const { configStore, enqueue, log, metrics, now = Date.now, sourceRateLimit } = deps;
+  const {
+    configStore,
+    enqueue,
+    log,
+    metrics,
+    now = Date.now,
+    sourceRateLimit,
+    providers = providerRegistry,
+  } = deps;
   // Event ids need uniqueness and time order, not secrecy: Math.random spares a crypto call per character.
   const newId = monotonicFactory(() => Math.random());
 
   const handle = async (sourceId: string, request: WebhookRequest): Promise<Answer> => {
     const config = configStore.current();
     const source = config.sources.get(sourceId);
-    if (!source) throw new WebhookError('unknown_source', `no source "${sourceId}" is configured`);
+    if (!source) throw new WebhookError('unknown_source', `no source "${clip(sourceId)}" is configured`);
     const provider = providers[source.provider];
     if (!provider.contentTypes.includes(request.contentType)) {
       throw new WebhookError(
         'unsupported_media_type',
-        `content type "${request.contentType || '(none)'}" is not accepted; send ${provider.contentTypes.join(' or ')}`,
+        `content type "${clip(request.contentType) || '(none)'}" is not accepted; send ${provider.contentTypes.join(' or ')}`,
       );
     }
+    checkCharset(request.headers['content-type']);
     const receivedMs = now();
     // Only a source with no credentials at all may skip verification, and only when it says insecure: true.
     if (source.insecure !== true || authKeys.some((key) => source[key] !== undefined)) {
@@ -75,13 +93,26 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
         retryAfterSeconds: limited.retryAfterSeconds,
       });
     }
+    const blank = provider.deliveryHeaders.find((name) => request.headers[name]?.trim() === '');
+    if (blank !== undefined)
+      throw new WebhookError(
+        'malformed_payload',
+        `the ${blank} header is empty; send the delivery id or leave it out`,
+      );
     const payload = parsePayload(request);
     let result;
     try {
       result = provider.normalize(request, payload);
     } catch (e) {
-      if (e instanceof PayloadError) throw new WebhookError('invalid_event', e.message);
-      throw e;
+      if (e instanceof PayloadError) throw new WebhookError('invalid_event', clip(e.message, 2000));
+      // Anything else is a normalizer meeting a value it did not expect: a bug, logged as one, but the
+      // payload is what cannot be used, so it is refused (400) rather than answered 500, which the
+      // provider would retry for days.
+      log.error(
+        { err: e, source: sourceId },
+        '[receiver] normalizer failed on a payload; refused as invalid',
+      );
+      throw new WebhookError('invalid_event', 'the payload holds a value the relay cannot use', { cause: e });
     }
     if (result.type === 'ping') return { status: 200, outcome: 'ping', body: { ok: true, message: 'pong' } };
     if (result.type === 'ignored')
@@ -103,7 +134,10 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     for (const event of events) {
       const problems = validateEvent(event);
       if (problems.length > 0)
-        throw new WebhookError('invalid_event', `normalized event is invalid: ${problems.join('; ')}`);
+        throw new WebhookError(
+          'invalid_event',
+          `normalized event is invalid: ${summarizeProblems(problems)}`,
+        );
     }
     if (events.length === 0)
       return { status: 202, outcome: 'ignored', body: { ignored: true, reason: 'no CI status in payload' } };

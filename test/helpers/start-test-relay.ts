@@ -24,6 +24,8 @@ export async function startTestRelay(options: {
   prefix?: string;
   trimIntervalMs?: number;
   apiAuth?: RelayOptions['apiAuth'];
+  /** Any other option of startRelay (grace period, HTTP timeouts, ...). */
+  more?: Partial<Omit<RelayOptions, 'configFile' | 'log'>>;
 }): Promise<TestRelay> {
   const dir = mkdtempSync(join(tmpdir(), 'ci-relay-test-'));
   const configFile = join(dir, 'relay.yaml');
@@ -49,6 +51,7 @@ export async function startTestRelay(options: {
     ...(options.sinkDeps && { sinkDeps: options.sinkDeps }),
     ...(options.trimIntervalMs !== undefined && { trimIntervalMs: options.trimIntervalMs }),
     ...(options.apiAuth && { apiAuth: options.apiAuth }),
+    ...options.more,
   });
   return { ...relay, prefix, configFile, logLines };
 }

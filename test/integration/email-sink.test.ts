@@ -387,13 +387,13 @@ describe('email sink (against a local SMTP server)', function () {
     assert.equal(server.mails.length, 5);
   });
 
-  it('sends the send-test sample through the sink, with only a logger', async () => {
+  it('sends the send-test sample through the sink, with only a logger: plainly a test, never to an author', async () => {
     const config = parseConfig(
       `
 version: 1
 sources: [{ id: github, provider: github, secrets: [x] }]
 sinks:
-  - { id: oncall-mail, type: email, smtp: "${server.url}", from: "ci@relay.example", to: [oncall@acme.example] }
+  - { id: oncall-mail, type: email, smtp: "${server.url}", from: "ci@relay.example", to: [oncall@acme.example], notifyAuthor: true }
 routes: [{ name: all, sinks: [oncall-mail] }]
 `,
       'relay.yaml',
@@ -404,8 +404,12 @@ routes: [{ name: all, sinks: [oncall-mail] }]
 
     assert.match(line, /^email\[oncall-mail\]: sample notification msg_test_\w+ sent$/);
     const { parsed } = only();
-    assert.equal(parsed.subject, '[acme/web] CI failed on main: #1234 "Fix login redirect loop"');
+    assert.equal(
+      parsed.subject,
+      '[TEST/send-test] ci-relay send-test failed on main: #1 "This is a test notification from ci-relay send-test: no build ran or failed"',
+    );
     assert.match(parsed.text ?? '', /Status: {8}Failed \(newly broken\)/);
+    assert.deepEqual(only().to, ['oncall@acme.example'], 'the sample names no author to mail');
   });
 });
 
