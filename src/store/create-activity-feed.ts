@@ -57,7 +57,8 @@ export function createActivityFeed(deps: {
   const tip = async () => (await redis.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
 
   const follow = async (connection: Redis) => {
-    let position = await tip();
+    let position = await tip().catch(() => '$');
+    let failing = false;
     while (listeners.size > 0 && !closed) {
       let reply: Array<[string, Array<[string, string[]]>]> | null;
       try {
@@ -72,10 +73,15 @@ export function createActivityFeed(deps: {
         )) as typeof reply;
       } catch (err) {
         if (closed) return;
-        log.warn({ err: (err as Error).message }, '[stream] reading the activity stream failed; retrying');
+        // Once per outage, not every half second while Redis is away.
+        if (!failing)
+          log.warn({ err: (err as Error).message }, '[stream] reading the activity stream failed; retrying');
+        failing = true;
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
+      if (failing) log.info('[stream] reading the activity stream again');
+      failing = false;
       for (const [, entries] of reply ?? []) {
         for (const raw of entries) {
           position = raw[0];
