@@ -3,7 +3,7 @@ import {
   RateLimitedError,
   RetryableDeliveryError,
   type DeliveryError,
-} from './delivery-errors';
+} from '../src/contracts/delivery-errors';
 
 /**
  * The error a delivery that got this HTTP status should fail with, or undefined for 2xx.

@@ -1,7 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createHttpSink } from './http';
+import { checkHttpConfig } from './http/check-http-config';
 import { httpSinkConfigSchema } from './http/config';
-import type { SinkFactory } from './sink';
+import type { Sink, SinkDeps, SinkFactory } from '../src/contracts/sink';
 import { createEmailSink } from './email';
 import { checkEmailConfig } from './email/check-email-config';
 import { emailRouteOptionsSchema, emailSinkConfigSchema } from './email/config';
@@ -37,6 +38,7 @@ export const sinkRouteOptionSchemas: Partial<Record<SinkType, TSchema>> = {
 /** Checks a schema cannot make (templates that do not compile, ...), as `key: message` lines. */
 export const sinkConfigChecks: { [T in SinkType]?: (config: Extract<SinkConfig, { type: T }>) => string[] } =
   {
+    http: checkHttpConfig,
     email: checkEmailConfig,
     slack: checkSlackConfig,
   };
@@ -51,3 +53,9 @@ export const anySinkConfigSchema = Type.Unsafe<SinkConfig>({
   discriminator: { propertyName: 'type' },
   oneOf: Object.values(sinkConfigSchemas),
 });
+
+/** Builds a sink from its config through the registry (the delivery workers and `send-test` both do). */
+export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
+  const factory = sinkFactories[config.type] as (c: SinkConfig, d: SinkDeps) => Sink;
+  return factory(config, deps);
+}

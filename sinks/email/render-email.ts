@@ -2,7 +2,7 @@ import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus, Transition } from '../../src/event/ci-event-schema';
 import { compileTemplate, templateProblem, type Template } from '../template/compile-template';
 import { messageFacts, type MessageFacts } from '../template/message-facts';
-import type { RunSnapshot } from '../sink';
+import type { RunSnapshot } from '../../src/contracts/sink';
 import { defaultHtmlTemplate, defaultSubjectTemplate, defaultTextTemplate } from './default-templates';
 
 /** A failed job of the run, as listed in the mail. */

@@ -2,9 +2,9 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { decodeStandardWebhookSecret } from '../../src/standard-webhooks/standard-webhook-secret';
 import { signStandardWebhook } from '../../src/standard-webhooks/sign-standard-webhook';
 import { classifyHttpStatus } from '../classify-http-status';
-import { RetryableDeliveryError } from '../delivery-errors';
+import { RetryableDeliveryError } from '../../src/contracts/delivery-errors';
 import { parseRetryAfter } from '../parse-retry-after';
-import type { Sink, SinkDeps } from '../sink';
+import type { Sink, SinkDeps } from '../../src/contracts/sink';
 import { defaultHttpTimeoutMs, type HttpSinkConfig } from './config';
 import { toCloudEvent } from './to-cloud-event';
 

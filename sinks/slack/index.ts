@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LogLevel, WebAPIPlatformError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import { RateLimitedError, RetryableDeliveryError } from '../delivery-errors';
-import type { Notification, RunSnapshots, Sink, SinkDeps } from '../sink';
+import { RateLimitedError, RetryableDeliveryError } from '../../src/contracts/delivery-errors';
+import type { Notification, RunSnapshots, Sink, SinkDeps } from '../../src/contracts/sink';
 import { createChannelRateLimiter } from './channel-rate-limiter';
 import {
   defaultSlackApiUrl,

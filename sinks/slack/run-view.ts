@@ -1,6 +1,6 @@
 import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
-import type { RunSnapshot } from '../sink';
+import type { RunSnapshot } from '../../src/contracts/sink';
 
 /** One run as its Slack message shows it: the latest attempt, its status and its jobs. */
 export interface RunView {

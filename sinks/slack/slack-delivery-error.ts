@@ -4,7 +4,7 @@ import {
   RateLimitedError,
   RetryableDeliveryError,
   type DeliveryError,
-} from '../delivery-errors';
+} from '../../src/contracts/delivery-errors';
 
 /** Where a failed Web API call was going, for the error message. */
 export interface SlackCallSite {

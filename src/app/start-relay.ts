@@ -11,7 +11,7 @@ import { createRouterWorker } from '../pipeline/create-router-worker';
 import { createEventEnqueuer } from '../pipeline/enqueue-events';
 import { defaultKeyPrefix, deliveryQueueName, eventQueueName } from '../pipeline/queue-names';
 import { registerQueueMetrics } from '../metrics/register-queue-metrics';
-import type { SinkDeps } from '../../sinks/sink';
+import type { SinkDeps } from '../contracts/sink';
 import { createApp } from './create-app';
 import { startPrivateRedis, type PrivateRedis } from './start-private-redis';
 

@@ -1,5 +1,5 @@
 import type { CiEvent } from '../event/ci-event-schema';
-import type { Notification } from '../../sinks/sink';
+import type { Notification } from '../contracts/sink';
 
 /** A realistic failed pipeline notification for `send-test`, stamped `now`. */
 export function sampleNotification(now: Date, id: string): Notification {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent, CiStatus } from '../event/ci-event-schema';
-import type { RunSnapshot, RunSnapshots } from '../../sinks/sink';
+import type { RunSnapshot, RunSnapshots } from '../contracts/sink';
 import { defineScript } from '../redis/define-script';
 
 // Keeps the newer of two states of one field (the pipeline, or one job): a higher attempt wins, then a
