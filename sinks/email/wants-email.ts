@@ -1,17 +1,16 @@
 import { failingStatuses } from '../../src/event/failing-statuses';
-import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
+import type { CiEvent } from '../../src/event/ci-event-schema';
 import type { EmailEventFilter } from './config';
-
-const ended: ReadonlySet<CiStatus> = new Set(['success', 'failure', 'cancelled', 'skipped', 'error']);
+import { isFinished } from '../../src/event/finished-statuses';
 
 /** What each `on` value matches; an event is mailed when any configured value does. */
 const matchers: Record<EmailEventFilter, (event: CiEvent) => boolean> = {
-  finished: (e) => e.kind === 'pipeline' && ended.has(e.status),
+  finished: (e) => e.kind === 'pipeline' && isFinished(e.status),
   failed: (e) => e.kind === 'pipeline' && failingStatuses.has(e.status),
   broken: (e) => e.kind === 'pipeline' && e.transition === 'broken',
   fixed: (e) => e.kind === 'pipeline' && e.transition === 'fixed',
-  started: (e) => e.kind === 'pipeline' && !ended.has(e.status),
-  jobs: (e) => e.kind === 'job' && ended.has(e.status),
+  started: (e) => e.kind === 'pipeline' && !isFinished(e.status),
+  jobs: (e) => e.kind === 'job' && isFinished(e.status),
 };
 
 /** Whether an email sink set to `on` writes about `event`. */

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogLevel, WebAPIPlatformError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { CiEvent } from '../../src/event/ci-event-schema';
 import { RateLimitedError, RetryableDeliveryError } from '../../src/contracts/delivery-errors';
 import type { Notification, RunSnapshots, Sink, SinkDeps } from '../../src/contracts/sink';
 import { createChannelRateLimiter } from './channel-rate-limiter';
@@ -24,6 +23,7 @@ import { createRunMessageStore, type RunMessageStore } from './run-message-store
 import { isFailing, runView } from './run-view';
 import { slackDeliveryError } from './slack-delivery-error';
 import { compileSlackTemplates, type SlackTemplateSet } from './slack-templates';
+import { attemptOf } from '../../src/event/attempt-of';
 
 // chat.update answers these when the message is gone (deleted by someone): post a new one instead.
 const messageGone: ReadonlySet<string> = new Set([
@@ -47,8 +47,6 @@ function slackLogger(log: Logger): SlackLogger {
     setName: () => undefined,
   };
 }
-
-const attemptOf = (event: CiEvent) => event.pipeline.attempt ?? 1;
 
 // How long one delivery may wait in-process, in all, for its turns in the channel (its calls wait
 // while holding the run's lock; this fits in the lock's 5 s of slack). A longer wait requeues it.

@@ -1,8 +1,8 @@
 import { failingStatuses } from '../event/failing-statuses';
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent, CiStatus, Transition } from '../event/ci-event-schema';
 import { defineScript } from '../redis/define-script';
+import { seriesKey } from '../event/run-identity';
 
 // Atomically swaps the last finished status of a run series and returns the previous one. A retried
 // router job (same event id) gets the same answer as the first time rather than comparing with itself.
@@ -43,13 +43,7 @@ export function createRunStateRecorder(deps: {
   return async (event) => {
     if (event.kind !== 'pipeline' || !(event.status === 'success' || failingStatuses.has(event.status)))
       return undefined;
-    const series = [
-      event.provider,
-      event.repository.name,
-      event.pipeline.name,
-      event.branch ?? event.tag ?? '',
-    ].join('\n');
-    const key = `${prefix}:run-series:${createHash('sha256').update(series).digest('base64url')}`;
+    const key = `${prefix}:run-series:${seriesKey(event)}`;
     const previous = (await swap([key], [event.id, event.status, ttlSeconds])) as string;
     return transitionBetween(previous, event.status);
   };
