@@ -8,12 +8,27 @@ import { checkEmailConfig } from './email/check-email-config';
 import { emailRouteOptionsSchema, emailSinkConfigSchema } from './email/config';
 import { createSlackSink } from './slack';
 import { checkSlackConfig, slackRouteOptionsSchema, slackSinkConfigSchema } from './slack/config';
+import { createTeamsSink } from './teams';
+import { teamsSinkConfigSchema } from './teams/config';
+import { createDiscordSink } from './discord';
+import { discordSinkConfigSchema } from './discord/config';
+import { createMattermostSink } from './mattermost';
+import { mattermostSinkConfigSchema } from './mattermost/config';
+import { createGoogleChatSink } from './googlechat';
+import { googleChatSinkConfigSchema } from './googlechat/config';
+import { createPagerDutySink } from './pagerduty';
+import { pagerDutySinkConfigSchema } from './pagerduty/config';
 
 /** Every sink type's config schema, by type. Adding a sink: one line here and one in {@link sinkFactories}. */
 export const sinkConfigSchemas = {
   http: httpSinkConfigSchema,
   email: emailSinkConfigSchema,
   slack: slackSinkConfigSchema,
+  teams: teamsSinkConfigSchema,
+  discord: discordSinkConfigSchema,
+  mattermost: mattermostSinkConfigSchema,
+  googlechat: googleChatSinkConfigSchema,
+  pagerduty: pagerDutySinkConfigSchema,
 };
 
 /** A sink type name. */
@@ -27,6 +42,11 @@ export const sinkFactories = {
   http: createHttpSink,
   email: createEmailSink,
   slack: createSlackSink,
+  teams: createTeamsSink,
+  discord: createDiscordSink,
+  mattermost: createMattermostSink,
+  googlechat: createGoogleChatSink,
+  pagerduty: createPagerDutySink,
 } satisfies { [T in SinkType]: SinkFactory<Extract<SinkConfig, { type: T }>> };
 
 /** Each sink type's schema of the options a route may set for it (`routes[].options.<sinkId>`); none: no options. */

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogLevel, WebAPIPlatformError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { Logger } from 'pino';
 import { RateLimitedError, RetryableDeliveryError } from '../../src/contracts/delivery-errors';
 import type { Notification, RunSnapshots, Sink, SinkDeps } from '../../src/contracts/sink';
@@ -20,7 +21,7 @@ import {
 } from './render-slack-message';
 import { renderFailureBroadcast, renderJobReply, type SlackReply } from './render-slack-reply';
 import { createRunMessageStore, type RunMessageStore } from './run-message-store';
-import { isFailing, runView } from './run-view';
+import { isFailing, runView } from '../template/run-view';
 import { slackDeliveryError } from './slack-delivery-error';
 import { compileSlackTemplates, type SlackTemplateSet } from './slack-templates';
 import { attemptOf } from '../../src/event/attempt-of';
@@ -70,6 +71,10 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
   const apiUrl = config.apiUrl ?? defaultSlackApiUrl;
   const timeoutMs = config.timeoutMs ?? defaultSlackTimeoutMs;
   const perSecond = config.perChannelPerSecond ?? defaultSlackPerChannelPerSecond;
+  // The sink's own connection pool (unless a fetch was given), so that close() releases its connections.
+  const agent = fetch ? undefined : new Agent({ keepAliveTimeout: 30_000, connections: 8 });
+  const pooledFetch = (input: unknown, init: unknown) =>
+    undiciFetch(input as string, { ...(init as object), ...(agent && { dispatcher: agent }) });
   // The relay's queue owns retries, and the sink paces its calls (below): the client must not retry or
   // wait on its own.
   const client = new WebClient(config.token, {
@@ -78,7 +83,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
     rejectRateLimitedCalls: true,
     timeout: timeoutMs,
     logger: slackLogger(log),
-    ...(fetch && { fetch }),
+    fetch: fetch ?? (pooledFetch as unknown as typeof globalThis.fetch),
   });
   const mentions = mentionMap(config.mentions);
   const templateSets = new Map<string, SlackTemplateSet>();
@@ -279,6 +284,9 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       } finally {
         await release();
       }
+    },
+    async close() {
+      await agent?.close();
     },
   };
 }

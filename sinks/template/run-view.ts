@@ -4,7 +4,7 @@ import type { RunSnapshot } from '../../src/contracts/sink';
 import { attemptOf } from '../../src/event/attempt-of';
 import { isFinished } from '../../src/event/finished-statuses';
 
-/** One run as its Slack message shows it: the latest attempt, its status and its jobs. */
+/** One run as a run message (Slack, Discord) shows it: the latest attempt, its status and its jobs. */
 export interface RunView {
   /** The run as a pipeline event: repository, commit, pipeline and people, with the run's status and attempt. */
   run: CiEvent;
