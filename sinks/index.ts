@@ -64,7 +64,10 @@ export const sinkConfigChecks: { [T in SinkType]?: (config: Extract<SinkConfig, 
   };
 
 /** Rate limit a sink type gets when its config sets none (Slack paces its calls per channel itself). */
-export const sinkDefaultRateLimits: Partial<Record<SinkType, { max: number; perMs: number }>> = {};
+export const sinkDefaultRateLimits: Partial<Record<SinkType, { max: number; perMs: number }>> = {
+  // Google Chat takes about one message a second per space from a webhook; more are answered 429.
+  googlechat: { max: 1, perMs: 1000 },
+};
 
 /** The config schema of any sink, discriminated on `type` (ajv `discriminator`). */
 export const anySinkConfigSchema = Type.Unsafe<SinkConfig>({

@@ -18,7 +18,7 @@ export interface MattermostAttachment {
 
 /** The body of an incoming webhook post. https://developers.mattermost.com/integrate/webhooks/incoming/ */
 export interface MattermostMessage {
-  text: string;
+  text?: string;
   attachments: MattermostAttachment[];
   channel?: string;
   username?: string;
@@ -29,7 +29,7 @@ export interface MattermostMessage {
 const escape = (text: string) => text.replace(/([\\`*_[\]()#>~|])/g, '\\$1');
 const link = (text: string, url: string | undefined) => (url ? `[${escape(text)}](${url})` : escape(text));
 
-/** The post of a notification: a one-line text and a coloured attachment with the run's facts. */
+/** The post of a notification: a coloured attachment with the run's facts. */
 export function renderMattermostMessage(summary: RunSummary): MattermostMessage {
   const { run, facts } = summary;
   const fields: MattermostAttachment['fields'] = [
@@ -64,8 +64,8 @@ export function renderMattermostMessage(summary: RunSummary): MattermostMessage 
   const failed = summary.failedJobs.map(
     (job) => `${link(job.name, job.url)}${job.duration ? ` (${job.duration})` : ''}`,
   );
+  // No top-level text: the attachment's title says it, and `fallback` is what notifications show.
   return {
-    text: escape(summary.headline),
     attachments: [
       {
         fallback: summary.headline,

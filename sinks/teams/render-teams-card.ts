@@ -41,8 +41,9 @@ const colors: Record<CiStatus, 'Good' | 'Attention' | 'Warning' | 'Accent' | 'De
   waiting: 'Accent',
 };
 
-/** Teams markdown treats `*_[]()` and friends as formatting: keep names and commit titles literal. */
-const escape = (text: string) => text.replace(/([\\`*_[\]()#>~|])/g, '\\$1');
+// Adaptive Cards' markdown has no backslash escapes (they would show): the headline stays plain text,
+// and a job name loses only the brackets that would end its link text early.
+const linkText = (text: string) => text.replace(/[[\]]/g, '');
 
 /**
  * The Adaptive Card of a notification: the headline in the status's colour, a fact set (status,
@@ -73,7 +74,7 @@ export function renderTeamsCard(summary: RunSummary): TeamsMessage {
   const body: CardElement[] = [
     {
       type: 'TextBlock',
-      text: escape(summary.headline),
+      text: summary.headline,
       wrap: true,
       weight: 'Bolder',
       size: 'Medium',
@@ -86,7 +87,7 @@ export function renderTeamsCard(summary: RunSummary): TeamsMessage {
     const jobs = summary.failedJobs
       .slice(0, 20)
       .map((job) => {
-        const name = escape(job.name);
+        const name = linkText(job.name);
         const linked = job.url ? `[${name}](${job.url})` : name;
         return job.duration ? `${linked} (${job.duration})` : linked;
       })
