@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createHttpSink } from './http';
+import { checkUrl } from './check-url';
 import { checkHttpConfig } from './http/check-http-config';
 import { httpSinkConfigSchema } from './http/config';
 import type { Sink, SinkDeps, SinkFactory } from '../src/contracts/sink';
@@ -61,6 +62,11 @@ export const sinkConfigChecks: { [T in SinkType]?: (config: Extract<SinkConfig, 
     http: checkHttpConfig,
     email: checkEmailConfig,
     slack: checkSlackConfig,
+    teams: checkUrl('url'),
+    discord: checkUrl('url'),
+    mattermost: checkUrl('url'),
+    googlechat: checkUrl('url'),
+    pagerduty: checkUrl('apiUrl'),
   };
 
 /** Rate limit a sink type gets when its config sets none (Slack paces its calls per channel itself). */

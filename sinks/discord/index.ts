@@ -26,6 +26,9 @@ function discordRetryAfterMs(answer: JsonAnswer): number | undefined {
 // "Unknown Message": the run's message was deleted; post a new one.
 const unknownMessage = 10008;
 
+// Added to X-RateLimit-Reset-After before the next call.
+const resetMarginMs = 50;
+
 // How long a delivery may wait in-process for the webhook's bucket to refill; longer waits requeue it.
 const maxPaceWaitMs = 2_000;
 
@@ -78,8 +81,9 @@ export function createDiscordSink(config: DiscordSinkConfig, deps: SinkDeps): Si
   /** Reads Discord's bucket headers after every answer. */
   const learn = async (answer: JsonAnswer) => {
     const resetAfter = Number(answer.headers['x-ratelimit-reset-after']);
+    // A little over the reset: timers and the two clocks are not exact, and early is a 429.
     if (answer.headers['x-ratelimit-remaining'] === '0' && Number.isFinite(resetAfter))
-      await block(now() + resetAfter * 1000);
+      await block(now() + resetAfter * 1000 + resetMarginMs);
   };
   const call = async (url: URL, method: 'POST' | 'PATCH', body: object): Promise<JsonAnswer> => {
     await pace();

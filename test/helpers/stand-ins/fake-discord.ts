@@ -55,7 +55,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   let nextId = 1_200_000_000_000_000_000n;
 
   const rateHeaders = (remaining: number): Record<string, string> => {
-    const resetAfter = Math.max(0, windowStart + windowMs - Date.now()) / 1000;
+    // Rounded up, as Discord does: waiting this long is always enough.
+    const resetAfter = Math.ceil(Math.max(0, windowStart + windowMs - Date.now())) / 1000;
     return {
       'x-ratelimit-limit': String(limit),
       'x-ratelimit-remaining': String(remaining),
