@@ -3,19 +3,21 @@ import {
   RateLimitedError,
   RetryableDeliveryError,
   type DeliveryError,
-} from './delivery-errors';
+} from '../src/contracts/delivery-errors';
 
 /**
  * The error a delivery that got this HTTP status should fail with, or undefined for 2xx.
- * 5xx, 408 and 429 are retried; every other status is permanent.
+ * 5xx, 408 and 429 are retried; every other status is permanent. `detail` (the service's own words,
+ * free of secrets) is added to the message in parentheses.
  */
 export function classifyHttpStatus(
   status: number,
   context: string,
   retryAfterMs?: number,
+  detail?: string,
 ): DeliveryError | undefined {
   if (status >= 200 && status < 300) return undefined;
-  const message = `${context}: HTTP ${status}`;
+  const message = `${context}: HTTP ${status}${detail ? ` (${detail})` : ''}`;
   if (status === 429) return new RateLimitedError(message, retryAfterMs, { status });
   if (status === 408) return new RetryableDeliveryError(message, 'timeout', { status });
   if (status >= 500) return new RetryableDeliveryError(message, 'serverError', { status });

@@ -3,7 +3,7 @@ import {
   RetryableDeliveryError,
   type DeliveryError,
   type DeliveryFailureReason,
-} from '../delivery-errors';
+} from '../../src/contracts/delivery-errors';
 
 /** The fields of a nodemailer error the decision reads. */
 export interface SmtpErrorLike {

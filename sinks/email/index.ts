@@ -4,7 +4,7 @@ import nodemailer, {
   type Transporter,
 } from 'nodemailer';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import type { RunSnapshot, Sink, SinkDeps } from '../sink';
+import type { RunSnapshot, Sink, SinkDeps } from '../../src/contracts/sink';
 import { mailboxOf, uniqueRecipients } from './addresses';
 import { classifySmtpError } from './classify-smtp-error';
 import { defaultEmailTimeoutMs, type EmailRouteOptions, type EmailSinkConfig } from './config';

@@ -2,8 +2,9 @@ import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus, Transition } from '../../src/event/ci-event-schema';
 import { compileTemplate, templateProblem, type Template } from '../template/compile-template';
 import { messageFacts, type MessageFacts } from '../template/message-facts';
-import type { RunSnapshot } from '../sink';
+import type { RunSnapshot } from '../../src/contracts/sink';
 import { defaultHtmlTemplate, defaultSubjectTemplate, defaultTextTemplate } from './default-templates';
+import { attemptOf } from '../../src/event/attempt-of';
 
 /** A failed job of the run, as listed in the mail. */
 export interface FailedJob {
@@ -116,9 +117,9 @@ function withWebLinksOnly(event: CiEvent): CiEvent {
 /** The jobs of `event`'s run attempt that failed, from the run's snapshot, sorted by name. */
 export function failedJobsOf(event: CiEvent, snapshot: RunSnapshot | undefined): FailedJob[] {
   if (event.kind !== 'pipeline' || !snapshot) return [];
-  const attempt = event.pipeline.attempt ?? 1;
+  const attempt = attemptOf(event);
   return snapshot.jobs
-    .filter((job) => failingStatuses.has(job.status) && (job.pipeline.attempt ?? 1) === attempt && job.job)
+    .filter((job) => failingStatuses.has(job.status) && attemptOf(job) === attempt && job.job)
     .map((job) => ({
       name: job.job?.name ?? '',
       url: webLink(job.job?.url),

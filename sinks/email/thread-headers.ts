@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import { mailboxOf } from './addresses';
+import { runDigest } from '../../src/event/run-identity';
 
 /** Threading headers of one mail about a run. */
 export interface ThreadHeaders {
@@ -24,13 +24,6 @@ export function messageIdDomain(from: string): string {
 
 /** Characters an id-left may not hold (RFC 5322 dot-atom-text) replaced by `-`. */
 const idLeft = (text: string) => text.replace(/[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]/g, '-');
-
-/** sha-256 of what identifies one run: (source, repository, run id). Re-runs keep the run id, so they join. */
-function runDigest(event: CiEvent): Buffer {
-  return createHash('sha256')
-    .update([event.source, event.repository.name, event.pipeline.id].join('\n'))
-    .digest();
-}
 
 /** The id every mail about one run refers to. */
 export function runThreadId(event: CiEvent, domain: string): string {

@@ -1,23 +1,22 @@
 import { failingStatuses } from '../../src/event/failing-statuses';
-import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
+import type { CiEvent } from '../../src/event/ci-event-schema';
+import { isFinished } from '../../src/event/finished-statuses';
+import type { Notification } from '../../src/contracts/sink';
 import {
   defaultEmailOn,
   type EmailEventFilter,
   type EmailRouteOptions,
   type EmailSinkConfig,
 } from './config';
-import type { Notification } from '../sink';
-
-const ended: ReadonlySet<CiStatus> = new Set(['success', 'failure', 'cancelled', 'skipped', 'error']);
 
 /** What each `on` value matches; an event is mailed when any configured value does. */
 const matchers: Record<EmailEventFilter, (event: CiEvent) => boolean> = {
-  finished: (e) => e.kind === 'pipeline' && ended.has(e.status),
+  finished: (e) => e.kind === 'pipeline' && isFinished(e.status),
   failed: (e) => e.kind === 'pipeline' && failingStatuses.has(e.status),
   broken: (e) => e.kind === 'pipeline' && e.transition === 'broken',
   fixed: (e) => e.kind === 'pipeline' && e.transition === 'fixed',
-  started: (e) => e.kind === 'pipeline' && !ended.has(e.status),
-  jobs: (e) => e.kind === 'job' && ended.has(e.status),
+  started: (e) => e.kind === 'pipeline' && !isFinished(e.status),
+  jobs: (e) => e.kind === 'job' && isFinished(e.status),
 };
 
 /** Whether an email sink set to `on` writes about `event`. */

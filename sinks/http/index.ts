@@ -1,10 +1,8 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import { decodeStandardWebhookSecret } from '../../src/standard-webhooks/standard-webhook-secret';
 import { signStandardWebhook } from '../../src/standard-webhooks/sign-standard-webhook';
-import { classifyHttpStatus } from '../classify-http-status';
-import { RetryableDeliveryError } from '../delivery-errors';
-import { parseRetryAfter } from '../parse-retry-after';
-import type { Sink, SinkDeps } from '../sink';
+import { postJson } from '../post-json';
+import type { Sink, SinkDeps } from '../../src/contracts/sink';
 import { defaultHttpTimeoutMs, type HttpSinkConfig } from './config';
 import { toCloudEvent } from './to-cloud-event';
 
@@ -41,37 +39,18 @@ export function createHttpSink(config: HttpSinkConfig, deps: SinkDeps): Sink {
         // Lower-cased so the relay's own headers below replace, not join, a configured `Content-Type`.
         ...Object.fromEntries(Object.entries(config.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
         'content-type': cdevents ? 'application/cloudevents+json' : 'application/json',
-        'user-agent': 'ci-relay',
         'webhook-id': notification.id,
         'webhook-timestamp': String(timestamp),
       };
       if (key) headers['webhook-signature'] = signStandardWebhook(key, notification.id, timestamp, body);
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(config.url, {
-          method: 'POST',
-          headers,
-          body,
-          dispatcher: agent,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (cause) {
-        const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
-        throw new RetryableDeliveryError(
-          `${name}: ${timedOut ? `no answer within ${timeoutMs} ms` : 'request failed'}`,
-          timedOut ? 'timeout' : 'network',
-          { cause },
-        );
-      }
-      // Drain the body so the connection goes back to the pool.
-      await response.body.dump().catch(() => undefined);
-      const retryAfter = response.headers['retry-after'];
-      const failure = classifyHttpStatus(
-        response.statusCode,
+      await postJson(config.url, body, {
         name,
-        parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now()),
-      );
-      if (failure) throw failure;
+        dispatcher: agent,
+        timeoutMs,
+        headers,
+        now,
+        secrets: config.secret === undefined ? [] : [config.secret],
+      });
     },
     close: () => agent.close(),
   };

@@ -1,5 +1,5 @@
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import type { Notification } from '../sink';
+import type { Notification } from '../../src/contracts/sink';
 
 /** CDEvents spec version the events follow. https://cdevents.dev/docs/ */
 export const cdeventsVersion = '0.4.1';

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogLevel, WebAPIPlatformError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { Logger } from 'pino';
-import type { CiEvent } from '../../src/event/ci-event-schema';
-import { RateLimitedError, RetryableDeliveryError } from '../delivery-errors';
-import type { Notification, RunSnapshots, Sink, SinkDeps } from '../sink';
+import { RateLimitedError, RetryableDeliveryError } from '../../src/contracts/delivery-errors';
+import type { Notification, RunSnapshots, Sink, SinkDeps } from '../../src/contracts/sink';
 import { createChannelRateLimiter } from './channel-rate-limiter';
 import {
   defaultSlackApiUrl,
@@ -21,9 +21,10 @@ import {
 } from './render-slack-message';
 import { renderFailureBroadcast, renderJobReply, type SlackReply } from './render-slack-reply';
 import { createRunMessageStore, type RunMessageStore } from './run-message-store';
-import { isFailing, runView } from './run-view';
+import { isFailing, runView } from '../template/run-view';
 import { slackDeliveryError } from './slack-delivery-error';
 import { compileSlackTemplates, type SlackTemplateSet } from './slack-templates';
+import { attemptOf } from '../../src/event/attempt-of';
 
 // chat.update answers these when the message is gone (deleted by someone): post a new one instead.
 const messageGone: ReadonlySet<string> = new Set([
@@ -48,8 +49,6 @@ function slackLogger(log: Logger): SlackLogger {
   };
 }
 
-const attemptOf = (event: CiEvent) => event.pipeline.attempt ?? 1;
-
 // How long one delivery may wait in-process, in all, for its turns in the channel (its calls wait
 // while holding the run's lock; this fits in the lock's 5 s of slack). A longer wait requeues it.
 const maxPaceWaitMs = 2_000;
@@ -72,6 +71,10 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
   const apiUrl = config.apiUrl ?? defaultSlackApiUrl;
   const timeoutMs = config.timeoutMs ?? defaultSlackTimeoutMs;
   const perSecond = config.perChannelPerSecond ?? defaultSlackPerChannelPerSecond;
+  // The sink's own connection pool (unless a fetch was given), so that close() releases its connections.
+  const agent = fetch ? undefined : new Agent({ keepAliveTimeout: 30_000, connections: 8 });
+  const pooledFetch = (input: unknown, init: unknown) =>
+    undiciFetch(input as string, { ...(init as object), ...(agent && { dispatcher: agent }) });
   // The relay's queue owns retries, and the sink paces its calls (below): the client must not retry or
   // wait on its own.
   const client = new WebClient(config.token, {
@@ -80,7 +83,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
     rejectRateLimitedCalls: true,
     timeout: timeoutMs,
     logger: slackLogger(log),
-    ...(fetch && { fetch }),
+    fetch: fetch ?? (pooledFetch as unknown as typeof globalThis.fetch),
   });
   const mentions = mentionMap(config.mentions);
   const templateSets = new Map<string, SlackTemplateSet>();
@@ -281,6 +284,9 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       } finally {
         await release();
       }
+    },
+    async close() {
+      await agent?.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import type { CiEvent } from '../../src/event/ci-event-schema';
 import { formatDuration } from '../template/compile-template';
 import { messageFacts } from '../template/message-facts';
 import { escapeMrkdwn, mrkdwnLink, truncateMrkdwn } from './mrkdwn';
-import { isFailing, type RunView } from './run-view';
+import { isFailing, type RunView } from '../template/run-view';
 import { slackTemplateContext, type SlackTemplateSet } from './slack-templates';
 import { statusStyles } from './status-style';
 

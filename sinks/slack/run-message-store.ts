@@ -1,7 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import { defineScript } from '../../src/redis/define-script';
+import { runKey } from '../../src/event/run-identity';
 
 /** Where a run's message is and how far it is up to date. */
 export interface RunMessage {
@@ -56,10 +57,7 @@ export function createRunMessageStore(options: RunMessageStoreOptions): RunMessa
     redis.multi().hset(key, fields).expire(key, ttlSeconds).exec();
   return {
     keyOf(event, channel) {
-      const run = createHash('sha256')
-        .update([event.source, event.repository.name, event.pipeline.id].join('\n'))
-        .digest('base64url');
-      return `${keyPrefix}:run:${run}:${channel}`;
+      return `${keyPrefix}:run:${runKey(event)}:${channel}`;
     },
     async lock(key) {
       const lockKey = `${key}:lock`;

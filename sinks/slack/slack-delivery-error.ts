@@ -4,7 +4,7 @@ import {
   RateLimitedError,
   RetryableDeliveryError,
   type DeliveryError,
-} from '../delivery-errors';
+} from '../../src/contracts/delivery-errors';
 
 /** Where a failed Web API call was going, for the error message. */
 export interface SlackCallSite {
@@ -100,7 +100,21 @@ const isWebApiCallError = (error: unknown): error is WebAPICallError =>
 export function slackDeliveryError(error: unknown, site: SlackCallSite): DeliveryError {
   const where = `${site.sink}: ${site.method} to ${site.channel}`;
   if (!isWebApiCallError(error)) {
-    const message = error instanceof Error ? error.message : String(error);
+    // The client's own messages can hold the request URL: keep it out of ours.
+    const message = (error instanceof Error ? error.message : String(error)).replace(
+      /https?:\/\/[^\s,)]+/g,
+      '<url>',
+    );
+    // A 429 without Retry-After: the client gives up with a plain Error instead of its rate-limit error.
+    if (/retry header did not contain a valid timeout/i.test(message))
+      return new RateLimitedError(
+        `${where}: rate limited by Slack (HTTP 429 without Retry-After)`,
+        undefined,
+        {
+          cause: error,
+          status: 429,
+        },
+      );
     return new RetryableDeliveryError(`${where} failed: ${message}`, 'network', { cause: error });
   }
   switch (error.code) {
@@ -131,6 +145,8 @@ export function slackDeliveryError(error: unknown, site: SlackCallSite): Deliver
     case ErrorCode.HTTPError: {
       const status = error.statusCode;
       const message = `${where}: HTTP ${status}`;
+      // A 429 without Retry-After (the client turns only those with one into RateLimitedError).
+      if (status === 429) return new RateLimitedError(message, undefined, { cause: error, status });
       if (status === 408) return new RetryableDeliveryError(message, 'timeout', { cause: error, status });
       if (status >= 500) return new RetryableDeliveryError(message, 'serverError', { cause: error, status });
       if (status === 401 || status === 403)

@@ -1,5 +1,6 @@
 import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
 import { formatDuration } from './compile-template';
+import { attemptOf } from '../../src/event/attempt-of';
 
 /** How a status reads in a sentence: "CI failed on main". */
 export const statusWords: Record<CiStatus, string> = {
@@ -43,7 +44,7 @@ export function messageFacts(event: CiEvent): MessageFacts {
     ? `PR #${event.pullRequest.number}`
     : (event.branch ?? (event.tag !== undefined ? `tag ${event.tag}` : undefined));
   const number = event.pipeline.number !== undefined ? ` #${event.pipeline.number}` : '';
-  const attempt = (event.pipeline.attempt ?? 1) > 1 ? ` (attempt ${event.pipeline.attempt})` : '';
+  const attempt = attemptOf(event) > 1 ? ` (attempt ${attemptOf(event)})` : '';
   const pipelineLabel = `${event.pipeline.name}${number}${attempt}`;
   const commitTitle = event.commit.message?.split('\n')[0]?.trim() || undefined;
   const subject =

@@ -11,7 +11,7 @@ import { createSourceRateLimit } from '../receiver/create-source-rate-limit';
 import { createEventEnqueuer } from '../pipeline/enqueue-events';
 import { defaultKeyPrefix, deliveryQueueName, eventQueueName } from '../pipeline/queue-names';
 import { registerQueueMetrics } from '../metrics/register-queue-metrics';
-import type { SinkDeps } from '../../sinks/sink';
+import type { SinkDeps } from '../contracts/sink';
 import { createApp } from './create-app';
 import { hostname } from 'node:os';
 import { createApiAuth, type ApiAuthDeps } from '../api/create-api-auth';

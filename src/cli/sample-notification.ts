@@ -1,5 +1,5 @@
 import type { CiEvent } from '../event/ci-event-schema';
-import type { Notification } from '../../sinks/sink';
+import type { Notification } from '../contracts/sink';
 
 /**
  * The failed pipeline `send-test` sends, stamped `now`. Every line a sink shows says it is a test

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { monotonicFactory } from 'ulid';
 import type { RelayConfig } from '../config/relay-config';
-import { createSink } from '../pipeline/create-delivery-workers';
+import { createSink } from '../../sinks';
 import { sampleNotification } from './sample-notification';
 
 /** Sends a sample notification through the real sink `sinkId`; resolves to a line saying what happened. */

@@ -3,9 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/relay-config';
 import type { RelayMetrics } from '../metrics/create-metrics';
-import { sinkDefaultRateLimits, sinkFactories, type SinkConfig } from '../../sinks';
-import { DeliveryError, RateLimitedError } from '../../sinks/delivery-errors';
-import type { Notification, Sink, SinkDeps } from '../../sinks/sink';
+import { createSink, sinkDefaultRateLimits, type SinkConfig } from '../../sinks';
+import { DeliveryError, RateLimitedError } from '../contracts/delivery-errors';
+import type { Notification, Sink, SinkDeps } from '../contracts/sink';
 import { defaultRetry, deliveryBackoff, type RetrySettings } from './delivery-backoff';
 import { createRunStore } from './create-run-store';
 import { deliveryQueueName } from './queue-names';
@@ -39,12 +39,6 @@ interface Running {
   json: string;
   sink: Sink;
   worker: Worker<Notification>;
-}
-
-/** Builds a sink from its config through the registry. */
-export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
-  const factory = sinkFactories[config.type] as (c: SinkConfig, d: SinkDeps) => Sink;
-  return factory(config, deps);
 }
 
 /**

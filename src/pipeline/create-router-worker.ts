@@ -5,7 +5,7 @@ import type { ConfigStore } from '../config/config-store';
 import type { CiEvent } from '../event/ci-event-schema';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import { matchRoutes } from '../routing/match-routes';
-import type { Notification } from '../../sinks/sink';
+import type { Notification } from '../contracts/sink';
 import { notificationId, notifiedKey } from './notification-keys';
 import { eventQueueName } from './queue-names';
 import { createDeliveryQueues } from './delivery-queues';

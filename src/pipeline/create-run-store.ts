@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent, CiStatus } from '../event/ci-event-schema';
-import type { RunSnapshot, RunSnapshots } from '../../sinks/sink';
+import type { RunSnapshot, RunSnapshots } from '../contracts/sink';
 import { defineScript } from '../redis/define-script';
+import { attemptOf } from '../event/attempt-of';
+import { runKey } from '../event/run-identity';
 
 // Keeps the newer of two states of one field (the pipeline, or one job): a higher attempt wins, then a
 // later stage of life (queued < running < finished), then the later arrival. Events can arrive out of
@@ -31,9 +32,7 @@ const stage: Record<CiStatus, number> = {
 
 /** Orders two states of the same run or job: attempt, then stage, then arrival time. */
 export function stateRank(event: CiEvent): number {
-  return (
-    (event.pipeline.attempt ?? 1) * 1e15 + stage[event.status] * 1e14 + Date.parse(event.receivedAt) / 10
-  );
+  return attemptOf(event) * 1e15 + stage[event.status] * 1e14 + Date.parse(event.receivedAt) / 10;
 }
 
 /** Records events into per-run snapshots and reads them back. */
@@ -46,8 +45,7 @@ export interface RunStore extends RunSnapshots {
 export function createRunStore(deps: { redis: Redis; prefix: string; ttlSeconds?: number }): RunStore {
   const { redis, prefix, ttlSeconds = 7 * 24 * 3600 } = deps;
   const recordState = defineScript(redis, 'ciRelayRecordRunState', 1, recordScript);
-  const keyOf = (event: CiEvent) =>
-    `${prefix}:run:${createHash('sha256').update([event.source, event.repository.name, event.pipeline.id].join('\n')).digest('base64url')}`;
+  const keyOf = (event: CiEvent) => `${prefix}:run:${runKey(event)}`;
   return {
     async record(event) {
       const field = event.kind === 'pipeline' ? 'pipeline' : `job:${event.job?.id ?? ''}`;

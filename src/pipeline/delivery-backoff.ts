@@ -1,4 +1,4 @@
-import { RateLimitedError } from '../../sinks/delivery-errors';
+import { RateLimitedError } from '../contracts/delivery-errors';
 
 /** Retry timing of one sink. */
 export interface RetrySettings {

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SinkConfig } from '../../sinks';
-import type { Notification } from '../../sinks/sink';
+import type { Notification } from '../contracts/sink';
 import { deliveryJobOptions } from './delivery-job-options';
 import { deliveryQueueName } from './queue-names';
 

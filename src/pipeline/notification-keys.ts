@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CiEvent } from '../event/ci-event-schema';
+import { attemptOf } from '../event/attempt-of';
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
 
@@ -21,7 +22,7 @@ export function notificationContentKey(event: CiEvent, route: string, sink: stri
       event.source,
       event.repository.name,
       event.pipeline.id,
-      event.pipeline.attempt ?? 1,
+      attemptOf(event),
       event.kind,
       event.job?.id ?? '',
       event.status,

@@ -1,5 +1,5 @@
 import { failingStatuses } from '../event/failing-statuses';
-import { pipelineSeries } from '../event/pipeline-series';
+import { seriesKey } from '../event/run-identity';
 import type { Redis } from 'ioredis';
 import type { CiEvent, CiStatus, Transition } from '../event/ci-event-schema';
 import { defineScript } from '../redis/define-script';
@@ -27,7 +27,7 @@ export function transitionBetween(previous: string, current: CiStatus): Transiti
 
 /** The key of a series' last finished status. */
 export function runSeriesKey(prefix: string, event: CiEvent): string {
-  return `${prefix}:run-series:${pipelineSeries(event)}`;
+  return `${prefix}:run-series:${seriesKey(event)}`;
 }
 
 /** Whether the router records `event` in its series' history: finished pipelines that say something about health. */

@@ -1,7 +1,7 @@
 import type { RelayConfig } from '../config/relay-config';
 import type { CiEvent } from '../event/ci-event-schema';
 import { sinkFilters, type SinkConfig } from '../../sinks';
-import type { Notification } from '../../sinks/sink';
+import type { Notification } from '../contracts/sink';
 import { matchRoutes } from './match-routes';
 
 /** Something that would keep a notification from being sent. */

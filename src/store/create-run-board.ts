@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { CiEvent } from '../event/ci-event-schema';
-import { pipelineSeries } from '../event/pipeline-series';
+import { seriesKey } from '../event/run-identity';
 import { defineScript } from '../redis/define-script';
 import { collectPage, type Page, type PageRequest } from './collect-page';
 import type { CompiledEventFilter } from './event-filter';
@@ -49,7 +49,7 @@ export function createRunBoard(deps: { redis: Redis; prefix: string }): RunBoard
   const cas = defineScript(redis, 'ciRelayBoardCas', 2, casScript);
   return {
     async apply(event) {
-      const series = pipelineSeries(event);
+      const series = seriesKey(event);
       for (let tries = 0; tries < 20; tries++) {
         const current = (await redis.hget(keys.board, series)) ?? '';
         const next = nextRunItem(series, current ? (JSON.parse(current) as StoredRunItem) : undefined, event);

@@ -49,6 +49,8 @@ export interface FakeSlack {
   replies(channel: string, ts: string): FakeSlackMessage[];
   /** Calls of `method`; those with `thread_ts` or without it when `thread` says so. */
   callsOf(method: string, thread?: boolean): SlackCall[];
+  /** Connections open right now. */
+  openConnections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -210,6 +212,10 @@ export async function startFakeSlack(options: { token?: string } = {}): Promise<
     callsOf: (method, thread) =>
       calls.filter(
         (c) => c.method === method && (thread === undefined || (c.args.thread_ts !== undefined) === thread),
+      ),
+    openConnections: () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
       ),
     close: () =>
       new Promise<void>((resolve, reject) => {

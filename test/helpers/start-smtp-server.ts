@@ -26,6 +26,10 @@ export interface TestSmtpServer {
   mails: ReceivedMail[];
   /** Every DATA the server got, accepted or not. */
   dataAttempts(): number;
+  /** The raw message of every DATA, accepted or not, in order. */
+  dataRaw: string[];
+  /** SMTP connections open right now. */
+  openConnections(): Promise<number>;
   /** Successful logins. */
   logins(): number;
   /** SMTP connections opened so far. */
@@ -64,6 +68,7 @@ export async function startSmtpServer(
   } = {},
 ): Promise<TestSmtpServer> {
   const mails: ReceivedMail[] = [];
+  const dataRaw: string[] = [];
   let answer = options.answer ?? always(250);
   let attempts = 0;
   // DATA commands seen before the current answer was set; `answer` counts from its own first one.
@@ -98,6 +103,7 @@ export async function startSmtpServer(
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         attempts++;
+        dataRaw.push(Buffer.concat(chunks).toString('utf8'));
         const code = answer(attempts - answeredBefore);
         if (code === 'hang') return;
         if (code >= 400) {
@@ -128,6 +134,11 @@ export async function startSmtpServer(
     url: `smtp://127.0.0.1:${port}`,
     mails,
     dataAttempts: () => attempts,
+    dataRaw,
+    openConnections: () =>
+      new Promise<number>((resolve, reject) =>
+        server.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      ),
     logins: () => logins,
     connections: () => connections,
     answerWith(next) {

@@ -14,10 +14,10 @@ import {
   PermanentDeliveryError,
   RetryableDeliveryError,
   type DeliveryError,
-} from '../../sinks/delivery-errors';
+} from '../../src/contracts/delivery-errors';
 import type { EmailSinkConfig } from '../../sinks/email/config';
 import { createEmailSink } from '../../sinks/email/index';
-import type { Notification, RunSnapshots, Sink } from '../../sinks/sink';
+import type { Notification, RunSnapshots, Sink } from '../../src/contracts/sink';
 import { sampleEvent } from '../helpers/sample-event';
 import { githubSignature } from '../helpers/sign';
 import { freePort, startRedis, type TestRedis } from '../helpers/start-redis';

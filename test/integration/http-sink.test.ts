@@ -7,10 +7,10 @@ import {
   PermanentDeliveryError,
   RateLimitedError,
   RetryableDeliveryError,
-} from '../../sinks/delivery-errors';
+} from '../../src/contracts/delivery-errors';
 import type { HttpSinkConfig } from '../../sinks/http/config';
 import { createHttpSink } from '../../sinks/http/index';
-import type { Notification } from '../../sinks/sink';
+import type { Notification } from '../../src/contracts/sink';
 import { validateEvent } from '../../src/event/validate-event';
 import { createLogger } from '../../src/log/create-logger';
 import { sampleEvent } from '../helpers/sample-event';

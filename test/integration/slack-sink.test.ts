@@ -8,7 +8,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { createRunStore } from '../../src/pipeline/create-run-store';
 import { deliveryQueueName } from '../../src/pipeline/queue-names';
-import { RateLimitedError } from '../../sinks/delivery-errors';
+import { RateLimitedError } from '../../src/contracts/delivery-errors';
 import { createSlackSink } from '../../sinks/slack';
 import { createRunMessageStore } from '../../sinks/slack/run-message-store';
 import { githubSignature } from '../helpers/sign';

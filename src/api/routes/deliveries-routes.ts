@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { deliveryStates, type DeliveryState } from '../../store/delivery-record';
-import type { Notification } from '../../../sinks/sink';
+import type { Notification } from '../../contracts/sink';
 import { ApiError } from '../api-error';
 import { pathId, principalOf, type ApiDeps } from '../api-deps';
 import { allowOnly, listParam, parseCursor, parseLimit, parseRange } from '../parse-query';

@@ -7,7 +7,7 @@ import { replayNotificationId } from '../../pipeline/notification-keys';
 import { matchRoutes } from '../../routing/match-routes';
 import { deliveryBase } from '../../store/create-delivery-store';
 import { compileEventFilter } from '../../store/event-filter';
-import type { Notification } from '../../../sinks/sink';
+import type { Notification } from '../../contracts/sink';
 import { ApiError } from '../api-error';
 import { principalOf, type ApiDeps } from '../api-deps';
 import { checkBody } from '../check-body';

@@ -71,6 +71,10 @@ describe('loadConfig', () => {
       'bad-whsec-secret',
       /^sources\[0\] \(ci\)\.secrets\[0\]: a Standard Webhooks secret holds 24 to 64 bytes$/,
     ],
+    [
+      'http-sink-bad-secret',
+      /^sinks\[0\] \(audit\)\.secret: a Standard Webhooks secret holds 24 to 64 bytes$/,
+    ],
     ['bad-status-value', /^routes\[0\]\.match\.status\[1\]: must be one of "queued", "running"/],
     [
       'plain-secret-for-standard-webhooks',

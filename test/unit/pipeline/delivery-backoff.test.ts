@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RateLimitedError, RetryableDeliveryError } from '../../../sinks/delivery-errors';
+import { RateLimitedError, RetryableDeliveryError } from '../../../src/contracts/delivery-errors';
 import { defaultRetry, deliveryBackoff } from '../../../src/pipeline/delivery-backoff';
 
 const retry = { attempts: 10, initialDelayMs: 1000, maxDelayMs: 60_000 };

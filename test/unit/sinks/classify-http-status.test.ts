@@ -6,7 +6,7 @@ import {
   RateLimitedError,
   RetryableDeliveryError,
   type DeliveryFailureReason,
-} from '../../../sinks/delivery-errors';
+} from '../../../src/contracts/delivery-errors';
 
 type Expected =
   | { kind: 'ok' }

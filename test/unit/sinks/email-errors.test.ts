@@ -3,7 +3,7 @@ import {
   PermanentDeliveryError,
   RetryableDeliveryError,
   type DeliveryFailureReason,
-} from '../../../sinks/delivery-errors';
+} from '../../../src/contracts/delivery-errors';
 import { classifySmtpError, type SmtpErrorLike } from '../../../sinks/email/classify-smtp-error';
 
 type Expected = { retryable: boolean; reason: DeliveryFailureReason };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { CiEvent } from '../../../src/event/ci-event-schema';
-import type { RunSnapshot } from '../../../sinks/sink';
+import type { RunSnapshot } from '../../../src/contracts/sink';
 import {
   compileEmailTemplates,
   emailContext,

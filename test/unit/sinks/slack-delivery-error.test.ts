@@ -10,7 +10,7 @@ import {
   RateLimitedError,
   RetryableDeliveryError,
   type DeliveryFailureReason,
-} from '../../../sinks/delivery-errors';
+} from '../../../src/contracts/delivery-errors';
 import { slackDeliveryError } from '../../../sinks/slack/slack-delivery-error';
 
 const site = { sink: 'slack[team-slack]', channel: '#ci', method: 'chat.postMessage' };

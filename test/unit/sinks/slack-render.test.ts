@@ -13,7 +13,7 @@ import {
   type SlackMessage,
 } from '../../../sinks/slack/render-slack-message';
 import { renderFailureBroadcast, renderJobReply } from '../../../sinks/slack/render-slack-reply';
-import { runView } from '../../../sinks/slack/run-view';
+import { runView } from '../../../sinks/template/run-view';
 import { compileSlackTemplates } from '../../../sinks/slack/slack-templates';
 import { sampleEvent } from '../../helpers/sample-event';
 

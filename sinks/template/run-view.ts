@@ -1,8 +1,10 @@
 import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
-import type { RunSnapshot } from '../sink';
+import type { RunSnapshot } from '../../src/contracts/sink';
+import { attemptOf } from '../../src/event/attempt-of';
+import { isFinished } from '../../src/event/finished-statuses';
 
-/** One run as its Slack message shows it: the latest attempt, its status and its jobs. */
+/** One run as a run message (Slack, Discord) shows it: the latest attempt, its status and its jobs. */
 export interface RunView {
   /** The run as a pipeline event: repository, commit, pipeline and people, with the run's status and attempt. */
   run: CiEvent;
@@ -12,20 +14,17 @@ export interface RunView {
   jobs: CiEvent[];
 }
 
-const finished: ReadonlySet<CiStatus> = new Set(['success', 'failure', 'cancelled', 'skipped', 'error']);
-
 /** Whether a status means something broke (`failure` or `error`). */
 export function isFailing(status: CiStatus): boolean {
   return failingStatuses.has(status);
 }
 
-const attemptOf = (event: CiEvent) => event.pipeline.attempt ?? 1;
 const timeOf = (event: CiEvent) =>
   Date.parse(event.startedAt ?? event.createdAt ?? event.receivedAt) || Date.parse(event.receivedAt) || 0;
 
 /** A run's status from its jobs when no pipeline event of the attempt has arrived yet. */
 function statusFromJobs(jobs: readonly CiEvent[]): CiStatus {
-  if (jobs.length === 0 || jobs.some((j) => !finished.has(j.status))) return 'running';
+  if (jobs.length === 0 || jobs.some((j) => !isFinished(j.status))) return 'running';
   if (jobs.some((j) => j.status === 'error')) return 'error';
   if (jobs.some((j) => j.status === 'failure')) return 'failure';
   if (jobs.some((j) => j.status === 'cancelled')) return 'cancelled';

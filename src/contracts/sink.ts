@@ -1,6 +1,11 @@
+// The contract between the pipeline (src/) and the sink plugins (sinks/). It lives in src/contracts/
+// rather than in a top-level folder so that the build (tsconfig.build.json: src, sinks), the lint
+// layering and the package layout stay as they are; it is a leaf that imports only the event types.
+// src/ reaches sinks only through the registry (sinks/index.ts); sinks reach src/ only through this
+// folder, src/event, src/redis and src/standard-webhooks (test/unit/module-layering.test.ts checks both).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { CiEvent } from '../src/event/ci-event-schema';
+import type { CiEvent } from '../event/ci-event-schema';
 
 /** One notification to deliver: an event, matched by a route, for one sink. */
 export interface Notification {
