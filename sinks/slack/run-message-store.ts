@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import { defineScript } from '../../src/redis/define-script';
+import { createRedisLock } from '../redis-lock';
 import { runKey } from '../../src/event/run-identity';
 
 /** Where a run's message is and how far it is up to date. */
@@ -30,12 +29,6 @@ export interface RunMessageStore {
   markDone(key: string, what: string): Promise<void>;
 }
 
-// Deletes the lock only if it is still ours: a lock that expired and was taken by another worker stays.
-const releaseScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
 /** Options of {@link createRunMessageStore}. */
 export interface RunMessageStoreOptions {
   redis: Redis;
@@ -52,27 +45,14 @@ export interface RunMessageStoreOptions {
 /** Run message state in Redis hashes, so that any worker, before or after a restart, updates the same message. */
 export function createRunMessageStore(options: RunMessageStoreOptions): RunMessageStore {
   const { redis, keyPrefix, ttlSeconds = 30 * 24 * 3600, lockTtlMs = 30_000, lockWaitMs = 5_000 } = options;
-  const release = defineScript(redis, 'ciRelaySlackReleaseLock', 1, releaseScript);
+  const takeLock = createRedisLock(redis, { ttlMs: lockTtlMs, waitMs: lockWaitMs });
   const touch = (key: string, fields: Record<string, string>) =>
     redis.multi().hset(key, fields).expire(key, ttlSeconds).exec();
   return {
     keyOf(event, channel) {
       return `${keyPrefix}:run:${runKey(event)}:${channel}`;
     },
-    async lock(key) {
-      const lockKey = `${key}:lock`;
-      const token = randomUUID();
-      const end = Date.now() + lockWaitMs;
-      for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
-        if ((await redis.set(lockKey, token, 'PX', lockTtlMs, 'NX')) === 'OK') {
-          return async () => {
-            await release([lockKey], [token]);
-          };
-        }
-        if (Date.now() + delay > end) return undefined;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    },
+    lock: (key) => takeLock(`${key}:lock`),
     async read(key) {
       const hash = await redis.hgetall(key);
       if (hash.ts === undefined || hash.channel === undefined) return undefined;
