@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ConfigStore } from '../config/config-store';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
+import { createDashboard } from '../dashboard/create-dashboard';
 import { createWebhookHandler } from '../receiver/create-webhook-handler';
 
 /** Dependencies of {@link createApp}. */
@@ -65,6 +66,8 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(405).set('allow', 'POST').json(jsonError('method_not_allowed', 'webhooks are POSTed'));
     });
   }
+
+  app.use(createDashboard());
 
   app.use((_req, res) => void res.status(404).json(jsonError('not_found', 'no such endpoint')));
   const onError: ErrorRequestHandler = (
