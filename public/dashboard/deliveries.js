@@ -83,7 +83,7 @@ export function DeliveriesPanel({ api, live, who, canWrite }) {
             </span>
             <span class="muted">
               ${d.state === 'retrying' && d.nextAttemptAt ? html`<span title=${when(d.nextAttemptAt)}>next retry ${until(d.nextAttemptAt, now)}</span>` : html`<span title=${when(d.updatedAt)}>${ago(d.updatedAt, now)}</span>`}
-              · ${d.attempts.length} attempt${d.attempts.length === 1 ? '' : 's'}
+              ${` · ${d.attempts.length} attempt${d.attempts.length === 1 ? '' : 's'}`}
             </span>
             <span class="delivery-actions">
               ${canWrite && d.state === 'failed' && html`<button class="primary small" onClick=${() => retry(d.id)}>Retry<span class="sr-only"> delivery to ${d.sink}</span></button>`}

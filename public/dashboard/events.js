@@ -1,7 +1,7 @@
 // Recent events, newest first, live, with the notifications each produced.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
-import { ago, when } from './format.js';
+import { ago, dots, when } from './format.js';
 import { useClock } from './runs.js';
 
 const keep = 100;
@@ -58,11 +58,8 @@ export function EventsPanel({ api, live }) {
           html`<li key=${e.id} class=${`event status-${e.status}`} data-event=${e.id}>
             <span class=${`badge status-${e.status}`}>${e.status}</span>
             <span class="event-what">
-              <strong>${e.kind === 'job' ? `${e.pipeline.name} / ${e.job?.name}` : e.pipeline.name}</strong>
-              <span class="muted">
-                ${e.repository.name}${e.branch ? ` · ${e.branch}` : ''}${e.pipeline.number !== undefined ? ` · #${e.pipeline.number}` : ''}
-                · ${e.kind} · ${e.provider}</span
-              >
+              <strong>${e.kind === 'job' ? `${e.pipeline.name} / ${e.job?.name}` : e.pipeline.name}</strong>${' '}
+              <span class="muted">${dots(e.repository.name, e.branch, e.pipeline.number !== undefined && `#${e.pipeline.number}`, e.kind, e.provider)}</span>
             </span>
             <span class="muted" title=${when(e.receivedAt)}>${ago(e.receivedAt, now)}</span>
             <span class="notes">

@@ -55,3 +55,8 @@ const words = {
 export function transitionText(t) {
   return words[t] ?? t ?? '';
 }
+
+/** The given parts that are not empty, joined by " · ". */
+export function dots(...parts) {
+  return parts.filter((p) => p !== undefined && p !== null && p !== false && p !== '').join(' · ');
+}

@@ -28,8 +28,12 @@ function Chart({ title, series, data, yFormat }) {
             {},
             ...series.map((s) => ({ ...s, stroke: css(s.color), fill: s.fill ? css(s.fill) : undefined })),
           ],
-          axes: [axis, { ...axis, size: 64, values: (_u, ticks) => ticks.map(yFormat) }],
-          scales: { x: { time: true } },
+          axes: [axis, { ...axis, size: 72, values: (_u, ticks) => ticks.map(yFormat) }],
+          scales: {
+            x: { time: true },
+            // Counts and durations start at zero, so bar heights compare.
+            y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+          },
           legend: { live: false },
           cursor: { drag: { x: false, y: false } },
         },
@@ -65,6 +69,13 @@ function Figure({ label, value, hint }) {
     <div class="figure-label">${label}</div>
     ${hint && html`<div class="muted small-text">${hint}</div>`}
   </div>`;
+}
+
+/** Seconds as a short axis label: "40 s", "5.5 min", "1.2 h". */
+function axisDuration(seconds) {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${+(seconds / 60).toFixed(1)} min`;
+  return `${+(seconds / 3600).toFixed(1)} h`;
 }
 
 const bars = uPlot.paths.bars({ size: [0.7, 60] });
@@ -107,7 +118,9 @@ export function InsightsPanel({ api, live }) {
   }, [filters.window, filters.repository, filters.pipeline]);
 
   const s = data?.series;
-  const x = s?.start.map((t) => Date.parse(t) / 1000);
+  // Each bar sits in the middle of its bucket; empty buckets draw nothing rather than a flat stroke.
+  const x = s?.start.map((t) => (Date.parse(t) + s.bucketMs / 2) / 1000);
+  const counts = (list) => list.map((v) => (v === 0 ? null : v));
   const seconds = (list) => list.map((v) => (v === null ? null : v / 1000));
   const t = data?.totals;
   return html`<section aria-labelledby="insights-title">
@@ -169,8 +182,8 @@ export function InsightsPanel({ api, live }) {
         <div class="charts">
           <${Chart}
             title="Runs and failures"
-            data=${[x, s.runs, s.failed]}
-            yFormat=${(v) => String(v)}
+            data=${[x, counts(s.runs), counts(s.failed)]}
+            yFormat=${(v) => (Number.isInteger(v) ? String(v) : '')}
             series=${[
               {
                 label: 'runs',
@@ -185,7 +198,7 @@ export function InsightsPanel({ api, live }) {
           <${Chart}
             title="Duration (p50, p95) and queue time (p50)"
             data=${[x, seconds(s.p50DurationMs), seconds(s.p95DurationMs), seconds(s.p50QueueMs)]}
-            yFormat=${(v) => duration(v * 1000)}
+            yFormat=${(v) => axisDuration(v)}
             series=${[
               { label: 'duration p50', color: '--accent', spanGaps: true },
               { label: 'duration p95', color: '--warn', spanGaps: true, dash: [6, 4] },

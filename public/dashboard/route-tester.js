@@ -1,5 +1,6 @@
 // Route tester: which routes and sinks an event or a raw webhook would reach, and what would suppress each.
 import { useState } from 'preact/hooks';
+import { dots } from './format.js';
 import { html } from './html.js';
 
 const providers = [
@@ -127,8 +128,7 @@ export function RouteTester({ api, canWrite, who }) {
             html`<div class="card">
               <h3>
                 <span class=${`badge status-${r.event.status}`}>${r.event.status}</span>
-                ${r.event.repository.name} ·
-                ${r.event.pipeline.name}${r.event.job ? ` / ${r.event.job.name}` : ''}${r.event.branch ? ` · ${r.event.branch}` : ''}${r.event.transition ? ` · ${r.event.transition}` : ''}
+                ${dots(r.event.repository.name, r.event.job ? `${r.event.pipeline.name} / ${r.event.job.name}` : r.event.pipeline.name, r.event.branch, r.event.kind, r.event.transition)}
               </h3>
               ${r.routes.length === 0 && html`<p class="empty">No route matches this event: it would notify no one.</p>`}
               <ul class="route-list">
