@@ -108,8 +108,11 @@ export function InsightsPanel({ api, live }) {
     let timer;
     const off = live.subscribe((entry) => {
       if (entry.type !== 'ci-event') return;
-      clearTimeout(timer);
-      timer = setTimeout(load, 3000);
+      // At most one refresh every 3 s while events arrive.
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void load();
+      }, 3000);
     });
     return () => {
       off();

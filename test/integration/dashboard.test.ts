@@ -331,7 +331,12 @@ describe('dashboard in a real browser (Debian chromium, real relay, real Redis)'
     await postGithub('workflow_run', workflowRun(7401, 100, 'insights', 'success'));
     await postGithub('workflow_run', workflowRun(7402, 101, 'insights', 'failure'));
     await postGithub('workflow_job', workflowJob(7402, 74021, 'insights', 'failure'));
-    const { page, errors } = await open(readKey, { path: '/?view=insights' });
+    const { page, errors } = await open(readKey);
+    // The whole board by now (the README's picture is taken from this one).
+    await page.waitForSelector('li.run[data-status=failure]:has-text("insights")');
+    await shot(page, 'board');
+    await tab(page, 'Insights');
+    assert.equal(new URL(page.url()).searchParams.get('view'), 'insights');
     await waitFor(async () => (await page.locator('.uplot canvas').count()) >= 2);
     const runs = Number(await page.locator('.figure:has-text("finished runs") .figure-value').innerText());
     assert.ok(runs >= 2, `finished runs: ${runs}`);
