@@ -16,8 +16,9 @@ export function until(iso, now = Date.now()) {
   const s = Math.round((Date.parse(iso) - now) / 1000);
   if (s <= 0) return 'now';
   if (s < 60) return `in ${s} s`;
-  if (s < 3600) return `in ${Math.ceil(s / 60)} min`;
-  return `in ${Math.ceil(s / 3600)} h`;
+  if (s < 3600) return `in ${Math.round(s / 60)} min`;
+  if (s < 48 * 3600) return `in ${Math.round(s / 3600)} h`;
+  return `in ${Math.round(s / 86400)} d`;
 }
 
 /** "45 s", "3 m 20 s", "1 h 05 m". */

@@ -129,16 +129,16 @@ export function SilencesPanel({ api, canWrite, who }) {
             ? html`<form class="card silence-form" onSubmit=${create}>
                 <h3>New silence</h3>
                 <div class="grid">
-                  ${matchKeys.map((k) => html`<label>${k}<input value=${form[k]} onInput=${field(k)} placeholder="glob" /></label>`)}
+                  ${matchKeys.map((k) => html`<label>${k}<input name=${k} value=${form[k]} onInput=${field(k)} placeholder="glob" /></label>`)}
                   <label
                     >for
-                    <select value=${form.length} onChange=${field('length')}>
+                    <select name="length" value=${form.length} onChange=${field('length')}>
                       ${lengths.map(([name]) => html`<option value=${name}>${name}</option>`)}
                     </select>
                   </label>
                 </div>
                 <label
-                  >comment<input value=${form.comment} onInput=${field('comment')} placeholder="why"
+                  >comment<input name="comment" value=${form.comment} onInput=${field('comment')} placeholder="why"
                 /></label>
                 <button class="primary" type="submit">Create silence</button>
                 ${message && html`<p role="status">${message}</p>`}

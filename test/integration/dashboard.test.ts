@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import express from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
+import { createDashboard } from '../../src/dashboard/create-dashboard';
 import type { Delivery } from '../../src/store/delivery-record';
 import { sampleEvent } from '../helpers/sample-event';
 import { githubSignature } from '../helpers/sign';
@@ -221,6 +226,9 @@ describe('dashboard in a real browser (Debian chromium, real relay, real Redis)'
     await page.keyboard.press('ArrowRight');
     await page.waitForSelector('[role=tab][aria-selected=true]:text-is("Runs")');
     assert.deepEqual(errors, []);
+    const log = (relay as TestRelay).logLines.join('');
+    assert.ok(log.includes('"level"'), 'the relay logged');
+    assert.ok(!log.includes(writeKey), 'the key is in no log line');
   });
 
   it('says clearly when a key is wrong', async () => {
@@ -379,5 +387,130 @@ describe('dashboard in a real browser (Debian chromium, real relay, real Redis)'
     await page.waitForSelector('.uplot');
     await shot(page, 'insights-dark');
     assert.deepEqual(errors, []);
+  });
+});
+
+/**
+ * The Silences view against a stand-in for `/v1/silences` in DESIGN's shape, until the relay has it:
+ * the page's own files from createDashboard(), the API answered by a small local server.
+ */
+describe('dashboard: the Silences view (real browser, stand-in silences API)', function () {
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let server: Server | undefined;
+  let base = '';
+  const streams = new Set<ServerResponse>();
+  const silences: Json[] = [];
+  const posted: Json[] = [];
+  const streamRequests: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
+
+  before(async function () {
+    if (!existsSync(chromiumPath)) {
+      console.log(
+        `      skipped: ${chromiumPath} is missing (.ci/run installs it: apt-get install -y chromium)`,
+      );
+      this.skip();
+    }
+    const app = express();
+    const api = express.Router();
+    api.get(
+      '/openapi.json',
+      (_req, res) => void res.json({ openapi: '3.1.0', paths: { '/v1/silences': {} } }),
+    );
+    api.use((req, res, next) => {
+      if (req.headers.authorization === `Bearer ${writeKey}`) return next();
+      res.status(401).json({ error: { code: 'unauthorized', message: 'unknown API key' } });
+    });
+    api.get('/whoami', (_req, res) => void res.json({ id: 'ops', kind: 'key', scopes: ['read', 'write'] }));
+    // The first connection sends one entry and drops; the page must come back with Last-Event-ID.
+    api.get('/stream', (req, res) => {
+      streamRequests.push({ url: req.originalUrl, headers: req.headers });
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': stand-in\n\n');
+      if (streamRequests.length === 1) {
+        res.end('id: 1764500000000-7\nevent: delivery\ndata: {"id":"n1"}\n\n');
+        return;
+      }
+      streams.add(res);
+      res.once('close', () => streams.delete(res));
+    });
+    api.get('/silences', (_req, res) => void res.json({ items: silences }));
+    api.post('/silences', express.json(), (req, res) => {
+      const body = req.body as Json;
+      posted.push(body);
+      const silence = {
+        id: `s${silences.length + 1}`,
+        match: body.match,
+        startsAt: body.startsAt ?? new Date().toISOString(),
+        endsAt: body.endsAt,
+        createdBy: 'ops',
+        comment: body.comment,
+        state: 'active',
+      };
+      silences.unshift(silence);
+      res.status(201).json(silence);
+    });
+    api.delete('/silences/:id', (req, res) => {
+      const silence = silences.find((s) => s.id === req.params.id);
+      if (!silence) return void res.status(404).json({ error: { code: 'not_found', message: 'no silence' } });
+      Object.assign(silence, { state: 'expired', endsAt: new Date().toISOString() });
+      res.json(silence);
+    });
+    app.use('/v1', api);
+    app.use(createDashboard());
+    server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    for (const res of streams) res.end();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  });
+
+  it('lists, creates with an end time and a comment, and expires silences; resumes a dropped stream with Last-Event-ID', async () => {
+    const page = await (browser as Browser).newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${base}/?view=silences`);
+    await page.fill('#api-key', writeKey);
+    await page.press('#api-key', 'Enter');
+    await page.waitForSelector('text=No silences.');
+    await page.fill('.silence-form input[name=repository]', 'acme/*');
+    await page.fill('.silence-form input[name=branch]', 'main');
+    await page.selectOption('.silence-form select[name=length]', '24h');
+    await page.fill('.silence-form input[name=comment]', 'deploy freeze');
+    const before = Date.now();
+    await page.click('button:has-text("Create silence")');
+    const line = page.locator('li.silence', { hasText: 'deploy freeze' });
+    await line.waitFor();
+    assert.match(await line.innerText(), /repository=acme\/\* branch=main/);
+    assert.match(await line.innerText(), /active/);
+    const body = posted[0] as Json;
+    assert.deepEqual(body.match, { repository: 'acme/*', branch: 'main' });
+    const endsIn = Date.parse(body.endsAt as string) - before;
+    assert.ok(endsIn > 23.9 * 3_600_000 && endsIn < 24.1 * 3_600_000, `ends in ${endsIn} ms`);
+    await page.screenshot({ path: join(outDir, 'silences-stand-in.png'), fullPage: true });
+    await line.locator('button:has-text("Expire")').click();
+    await page.waitForSelector('li.silence-expired');
+    assert.equal(await page.locator('li.silence button:has-text("Expire")').count(), 0);
+    assert.deepEqual(errors, []);
+
+    // Meanwhile the stream dropped once and was resumed after the entry it had seen, key in the header only.
+    await waitFor(() => streamRequests.length >= 2);
+    assert.equal(streamRequests[0]?.headers['last-event-id'], undefined);
+    assert.equal(streamRequests[1]?.headers['last-event-id'], '1764500000000-7');
+    for (const r of streamRequests) {
+      assert.equal(r.headers.authorization, `Bearer ${writeKey}`);
+      assert.equal(r.url, '/v1/stream');
+    }
+    await page.waitForSelector('[data-state=live]');
+    await page.close();
   });
 });
