@@ -145,15 +145,19 @@ function figures(acc: Accumulator): InsightFigures {
   };
 }
 
+/** Adds events one at a time (newest first), so a caller need not hold them all. */
+export interface InsightsCounter {
+  add(event: CiEvent): void;
+  /** The figures of what was added; `truncated` when the caller stopped before the window's start. */
+  result(truncated?: boolean): Insights;
+}
+
 /**
  * CI figures from stored events, in one pass: each run (pipeline id and attempt) and each job
  * (job id and attempt) counts once, by the first event seen of it that says what is asked (events
  * come newest first, so its latest state). Pure: the caller reads the events and passes the clock.
  */
-export function computeInsights(
-  events: Iterable<CiEvent>,
-  options: { window: InsightWindow; now: number; truncated?: boolean },
-): Insights {
+export function createInsightsCounter(options: { window: InsightWindow; now: number }): InsightsCounter {
   const { ms, bucketMs } = insightWindows[options.window];
   const until = options.now;
   const since = until - ms;
@@ -177,10 +181,10 @@ export function computeInsights(
   const seenQueued = new Set<string>();
   let count = 0;
 
-  for (const event of events) {
+  const add = (event: CiEvent): void => {
     count++;
     const at = Date.parse(event.receivedAt);
-    if (at < since || at > until) continue;
+    if (at < since || at > until) return;
     const groupKey = JSON.stringify([event.provider, event.repository.name, event.pipeline.name]);
     let group = groups.get(groupKey);
     if (!group) {
@@ -195,7 +199,7 @@ export function computeInsights(
     const runKey = `${groupKey}\u0000${event.pipeline.id}\u0000${attempt}`;
 
     if (event.kind === 'pipeline') {
-      if (!finishedRun.has(event.status) || seenRuns.has(runKey)) continue;
+      if (!finishedRun.has(event.status) || seenRuns.has(runKey)) return;
       seenRuns.add(runKey);
       const bucket = bucketOf(event);
       const duration = durationOf(event);
@@ -209,11 +213,11 @@ export function computeInsights(
         else acc.failed++;
         if (duration !== undefined && event.status !== 'cancelled') acc.durations.push(duration);
       }
-      continue;
+      return;
     }
 
     const job = event.job;
-    if (!job) continue;
+    if (!job) return;
     const jobKey = `${runKey}\u0000${job.id}`;
     const queue = queueTimeOf(event);
     if (queue !== undefined && !seenQueued.has(jobKey)) {
@@ -221,7 +225,7 @@ export function computeInsights(
       bucketOf(event).queues.push(queue);
       for (const acc of accs) acc.queues.push(queue);
     }
-    if (!finishedRun.has(event.status) || event.status === 'cancelled' || seenJobs.has(jobKey)) continue;
+    if (!finishedRun.has(event.status) || event.status === 'cancelled' || seenJobs.has(jobKey)) return;
     seenJobs.add(jobKey);
     for (const acc of accs) {
       const entry = acc.jobs.get(job.name) ?? { name: job.name, failures: 0, runs: 0 };
@@ -229,38 +233,51 @@ export function computeInsights(
       if (failedStatus.has(event.status)) entry.failures++;
       acc.jobs.set(job.name, entry);
     }
-  }
-
-  const series: InsightSeries = {
-    bucketMs,
-    start: [],
-    runs: [],
-    failed: [],
-    p50DurationMs: [],
-    p95DurationMs: [],
-    p50QueueMs: [],
   };
-  buckets.forEach((b, i) => {
-    const duration = percentiles(b.durations);
-    series.start.push(new Date(firstBucket + i * bucketMs).toISOString());
-    series.runs.push(b.runs);
-    series.failed.push(b.failed);
-    series.p50DurationMs.push(duration?.p50 ?? null);
-    series.p95DurationMs.push(duration?.p95 ?? null);
-    series.p50QueueMs.push(percentiles(b.queues)?.p50 ?? null);
-  });
 
-  return {
-    window: options.window,
-    since: new Date(since).toISOString(),
-    until: new Date(until).toISOString(),
-    events: count,
-    truncated: options.truncated ?? false,
-    totals: figures(total),
-    groups: [...groups.values()]
-      .filter(({ acc }) => acc.runs > 0 || acc.queues.length > 0 || acc.jobs.size > 0)
-      .map(({ key, acc }) => ({ ...key, ...figures(acc) }))
-      .sort((a, b) => b.runs - a.runs || a.repository.localeCompare(b.repository)),
-    series,
+  const result = (truncated = false): Insights => {
+    const series: InsightSeries = {
+      bucketMs,
+      start: [],
+      runs: [],
+      failed: [],
+      p50DurationMs: [],
+      p95DurationMs: [],
+      p50QueueMs: [],
+    };
+    buckets.forEach((b, i) => {
+      const duration = percentiles(b.durations);
+      series.start.push(new Date(firstBucket + i * bucketMs).toISOString());
+      series.runs.push(b.runs);
+      series.failed.push(b.failed);
+      series.p50DurationMs.push(duration?.p50 ?? null);
+      series.p95DurationMs.push(duration?.p95 ?? null);
+      series.p50QueueMs.push(percentiles(b.queues)?.p50 ?? null);
+    });
+
+    return {
+      window: options.window,
+      since: new Date(since).toISOString(),
+      until: new Date(until).toISOString(),
+      events: count,
+      truncated,
+      totals: figures(total),
+      groups: [...groups.values()]
+        .filter(({ acc }) => acc.runs > 0 || acc.queues.length > 0 || acc.jobs.size > 0)
+        .map(({ key, acc }) => ({ ...key, ...figures(acc) }))
+        .sort((a, b) => b.runs - a.runs || a.repository.localeCompare(b.repository)),
+      series,
+    };
   };
+  return { add, result };
+}
+
+/** {@link createInsightsCounter} over a list of events, newest first. */
+export function computeInsights(
+  events: Iterable<CiEvent>,
+  options: { window: InsightWindow; now: number; truncated?: boolean },
+): Insights {
+  const counter = createInsightsCounter(options);
+  for (const event of events) counter.add(event);
+  return counter.result(options.truncated);
 }

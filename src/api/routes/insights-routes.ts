@@ -1,7 +1,6 @@
 import { Router } from 'express';
-import type { CiEvent } from '../../event/ci-event-schema';
 import {
-  computeInsights,
+  createInsightsCounter,
   insightEventBudget,
   insightWindows,
   type InsightWindow,
@@ -15,7 +14,8 @@ const filterKeys = ['provider', 'repository', 'pipeline', 'branch'] as const;
 /**
  * `GET /v1/insights`: runs, success rate, durations, queue time and failing jobs per pipeline over the
  * last 24 h or 7 d, computed from the stored events. Reads at most {@link insightEventBudget} events
- * (newest first, in batches of 500), so one request costs at most about 40 Redis round trips.
+ * (newest first, in batches of 500), so one request costs at most about 40 Redis round trips and
+ * keeps only the figures (durations per run for the percentiles), not the events.
  */
 export function insightsRoutes(deps: ApiDeps): Router {
   const { records, authorize, now = Date.now } = deps;
@@ -35,16 +35,18 @@ export function insightsRoutes(deps: ApiDeps): Router {
     };
     for (const key of filterKeys) if (query[key] !== undefined) filterQuery[key] = query[key];
     const filter = parseEventFilter(filterQuery, at);
-    const events: CiEvent[] = [];
+    // Counted as they are read: memory holds the figures, not the events.
+    const counter = createInsightsCounter({ window: window as InsightWindow, now: at });
+    let read = 0;
     let truncated = false;
     for await (const event of records.events.each(filter)) {
-      if (events.length >= insightEventBudget) {
+      if (read++ >= insightEventBudget) {
         truncated = true;
         break;
       }
-      events.push(event);
+      counter.add(event);
     }
-    res.json(computeInsights(events, { window: window as InsightWindow, now: at, truncated }));
+    res.json(counter.result(truncated));
   });
   return router;
 }
