@@ -370,6 +370,7 @@ describe('dashboard in a real browser (Debian chromium, real relay, real Redis)'
   });
 
   it('fits a phone-width screen: no horizontal overflow on any view', async () => {
+    await postGithub('workflow_run', workflowRun(7601, 130, 'phone', 'failure'));
     const { page, errors } = await open(writeKey, { phone: true });
     await page.waitForSelector('li.run');
     for (const view of ['runs', 'events', 'deliveries', 'silences', 'route-test', 'insights']) {
@@ -386,6 +387,7 @@ describe('dashboard in a real browser (Debian chromium, real relay, real Redis)'
   });
 
   it('follows the dark colour scheme', async () => {
+    await postGithub('workflow_run', workflowRun(7701, 140, 'dark', 'success'));
     const { page, errors } = await open(writeKey, { dark: true });
     await page.waitForSelector('li.run');
     const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
