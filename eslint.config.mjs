@@ -56,6 +56,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The dashboard's browser modules, served as they are (no build step).
+    files: ['public/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
+  },
+  {
     files: ['src/main.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -5,9 +5,11 @@ import { openApiDocument } from './openapi-document';
 import { auditRoutes } from './routes/audit-routes';
 import { deliveriesRoutes } from './routes/deliveries-routes';
 import { eventsRoutes } from './routes/events-routes';
+import { insightsRoutes } from './routes/insights-routes';
 import { replayRoutes } from './routes/replay-routes';
 import { routeTestRoutes } from './routes/route-test-routes';
 import { streamRoutes } from './routes/stream-routes';
+import { whoamiRoutes } from './routes/whoami-routes';
 
 /** The `/v1` API, to mount at `/v1`, and what must be closed on shutdown. */
 export interface ApiRouter {
@@ -30,6 +32,8 @@ export function createApiRouter(deps: ApiDeps): ApiRouter {
   router.use(replayRoutes(deps));
   router.use(routeTestRoutes(deps));
   router.use(auditRoutes(deps));
+  router.use(insightsRoutes(deps));
+  router.use(whoamiRoutes(deps));
   router.use(stream.router);
   // Unknown /v1 paths: behind the same check, so without an `api` section they look like any other 404.
   router.use(deps.authorize('read'), (req, _res, next) => {

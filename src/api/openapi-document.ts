@@ -1,4 +1,5 @@
 import { ciEventSchema, ciStatuses, providerNames, transitions } from '../event/ci-event-schema';
+import { insightEventBudget, insightWindows } from '../insights/compute-insights';
 import { auditActions, auditEntrySchema } from '../store/create-audit-log';
 import { deliverySchema, deliveryStates } from '../store/delivery-record';
 import { runItemSchema } from '../store/run-board-item';
@@ -146,6 +147,7 @@ export const openApiDocument = {
       RunPage: page('Run'),
       DeliveryPage: page('Delivery'),
       AuditPage: page('AuditEntry'),
+      Insights: insightsSchema(),
     },
   },
   paths: {
@@ -311,6 +313,40 @@ export const openApiDocument = {
         json(ref('AuditPage'), 'a page of audit records'),
       ),
     },
+    '/v1/insights': {
+      get: read(
+        'CI figures per pipeline over the last 24 h or 7 d, from the stored events: runs, success rate, p50/p95 duration, queue time, the jobs that fail most',
+        [
+          {
+            name: 'window',
+            in: 'query',
+            description: 'how far back',
+            schema: { type: 'string', enum: Object.keys(insightWindows), default: '24h' },
+          },
+          ...eventFilters.filter((p) => ['provider', 'repository', 'pipeline', 'branch'].includes(p.name)),
+        ],
+        json(ref('Insights'), 'the figures'),
+      ),
+    },
+    '/v1/whoami': {
+      get: read(
+        "the caller's key id and scopes",
+        [],
+        json(
+          {
+            type: 'object',
+            required: ['id', 'kind', 'scopes'],
+            additionalProperties: false,
+            properties: {
+              id: { type: 'string', description: 'the key id, or oauth:<subject>' },
+              kind: { type: 'string', enum: ['key', 'oauth'] },
+              scopes: { type: 'array', items: { type: 'string', enum: ['read', 'write'] } },
+            },
+          },
+          'who is calling',
+        ),
+      ),
+    },
     '/v1/stream': {
       get: read(
         'Server-Sent Events: `ci-event` (data: a CiEvent) and `delivery` (data: a Delivery after each change); `reset` when Last-Event-ID is older than what is retained',
@@ -335,6 +371,88 @@ export const openApiDocument = {
     },
   },
 } as const;
+
+function insightsSchema(): Json {
+  const nullable = (schema: Json) => ({ oneOf: [schema, { type: 'null' }] });
+  const percentiles = nullable({
+    type: 'object',
+    required: ['p50', 'p95', 'count'],
+    additionalProperties: false,
+    properties: { p50: { type: 'number' }, p95: { type: 'number' }, count: { type: 'integer' } },
+  });
+  const figures = {
+    runs: { type: 'integer', description: 'finished runs, one per run id and attempt' },
+    succeeded: { type: 'integer' },
+    failed: { type: 'integer', description: 'failure or error' },
+    cancelled: { type: 'integer' },
+    successRate: {
+      ...nullable({ type: 'number', minimum: 0, maximum: 1 }),
+      description: 'succeeded / (succeeded + failed)',
+    },
+    durationMs: { ...percentiles, description: 'duration of finished runs' },
+    queueMs: { ...percentiles, description: 'jobs: startedAt - createdAt (waiting for a runner)' },
+    failingJobs: {
+      type: 'array',
+      maxItems: 5,
+      items: {
+        type: 'object',
+        required: ['name', 'failures', 'runs'],
+        additionalProperties: false,
+        properties: { name: { type: 'string' }, failures: { type: 'integer' }, runs: { type: 'integer' } },
+      },
+    },
+  };
+  const figureKeys = Object.keys(figures);
+  const numbers = (nullableItems: boolean) => ({
+    type: 'array',
+    items: nullableItems ? { type: ['number', 'null'] } : { type: 'integer' },
+  });
+  return {
+    type: 'object',
+    required: ['window', 'since', 'until', 'events', 'truncated', 'totals', 'groups', 'series'],
+    additionalProperties: false,
+    properties: {
+      window: { type: 'string', enum: Object.keys(insightWindows) },
+      since: { type: 'string', format: 'date-time' },
+      until: { type: 'string', format: 'date-time' },
+      events: { type: 'integer', description: 'events read' },
+      truncated: {
+        type: 'boolean',
+        description: `true when the ${insightEventBudget}-event budget ended the reading before the window's start`,
+      },
+      totals: { type: 'object', required: figureKeys, additionalProperties: false, properties: figures },
+      groups: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['provider', 'repository', 'pipeline', ...figureKeys],
+          additionalProperties: false,
+          properties: {
+            provider: { type: 'string' },
+            repository: { type: 'string' },
+            pipeline: { type: 'string' },
+            ...figures,
+          },
+        },
+      },
+      series: {
+        type: 'object',
+        description: 'per chart bucket (1 h for 24h, 6 h for 7d), all groups together',
+        required: ['bucketMs', 'start', 'runs', 'failed', 'p50DurationMs', 'p95DurationMs', 'p50QueueMs'],
+        additionalProperties: false,
+        properties: {
+          bucketMs: { type: 'integer' },
+          start: { type: 'array', items: { type: 'string', format: 'date-time' } },
+          runs: numbers(false),
+          failed: numbers(false),
+          p50DurationMs: numbers(true),
+          p95DurationMs: numbers(true),
+          p50QueueMs: numbers(true),
+        },
+      },
+    },
+  };
+}
 
 function replayAnswer(): Json {
   return {

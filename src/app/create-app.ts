@@ -5,6 +5,7 @@ import type { RelayMetrics } from '../metrics/create-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
 import type { SourceRateLimit } from '../receiver/create-source-rate-limit';
 import { createWebhookGate } from '../receiver/create-webhook-gate';
+import { createDashboard } from '../dashboard/create-dashboard';
 import { createWebhookHandler } from '../receiver/create-webhook-handler';
 
 /** Dependencies of {@link createApp}. */
@@ -79,6 +80,8 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(405).set('allow', 'POST').json(jsonError('method_not_allowed', 'webhooks are POSTed'));
     });
   }
+
+  app.use(createDashboard());
 
   app.use((_req, res) => void res.status(404).json(jsonError('not_found', 'no such endpoint')));
   const onError: ErrorRequestHandler = (
