@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createConfigStore, type ConfigStore } from '../config/config-store';
 import { createMetrics } from '../metrics/create-metrics';
+import { createCiMetrics } from '../metrics/create-ci-metrics';
 import { createDeliveryWorkers } from '../pipeline/create-delivery-workers';
 import { createRedis } from '../pipeline/create-redis';
 import { createRouterWorker } from '../pipeline/create-router-worker';
@@ -156,6 +157,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const queues = createDeliveryQueues({ redis: producer, prefix });
   closers.push(() => queues.close());
 
+  const ciMetrics = createCiMetrics({
+    registry: metrics.registry,
+    redis: producer,
+    prefix,
+    settings: () => configStore.current().ciMetrics,
+  });
+
   if (role !== 'receiver') {
     const workerRedis = connect('worker');
     const workerRecords = createRecords({
@@ -173,6 +181,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       log: log.child({ component: 'router' }),
       metrics,
       records: workerRecords,
+      ciMetrics,
     });
     const deliveries = createDeliveryWorkers({
       connection: workerRedis,

@@ -99,6 +99,48 @@ export const relayConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          ciLabels: Type.Optional(
+            Type.Object(
+              {
+                repositories: Type.Optional(
+                  Type.Array(Type.String({ minLength: 1 }), {
+                    description:
+                      'globs of the repositories that get their own label value; the rest count as "other"',
+                  }),
+                ),
+                maxSeries: Type.Optional(
+                  Type.Integer({
+                    minimum: 1,
+                    maximum: 10000,
+                    default: 200,
+                    description:
+                      'at most this many (repository, pipeline) label pairs; later ones count as "other"',
+                  }),
+                ),
+                branch: Type.Optional(
+                  Type.Boolean({
+                    default: false,
+                    description: 'label CI metrics by branch too (many branches: many series)',
+                  }),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          jobWaitingTimeoutSeconds: Type.Optional(
+            Type.Integer({
+              minimum: 60,
+              default: 3600,
+              description: 'a queued job that never starts leaves ci_jobs_waiting after this long',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     retention: Type.Optional(
       Type.Object(
         {

@@ -82,6 +82,12 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     notificationTtlSeconds: raw.dedup?.notificationTtlSeconds ?? 24 * 3600,
     stalledAfterMs: raw.workers?.stalledAfterMs ?? 30_000,
     retention: { days: raw.retention?.days ?? 7, events: raw.retention?.events ?? 100_000 },
+    ciMetrics: {
+      repositories: raw.metrics?.ciLabels?.repositories,
+      maxSeries: raw.metrics?.ciLabels?.maxSeries ?? 200,
+      branch: raw.metrics?.ciLabels?.branch ?? false,
+      jobWaitingTimeoutSeconds: raw.metrics?.jobWaitingTimeoutSeconds ?? 3600,
+    },
     sources: new Map(raw.sources.map((s) => [s.id, s])),
     sinks: new Map(raw.sinks.map((s) => [s.id, s])),
     routes,

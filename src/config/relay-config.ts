@@ -3,6 +3,18 @@ import type { CompiledRoute } from '../routing/compiled-route';
 import type { ApiScope } from './api-config-schema';
 import type { SourceConfig } from './source-config-schema';
 
+/** Label limits of the CI metrics (`metrics.ciLabels`) and how long a queued job counts as waiting. */
+export interface CiMetricsSettings {
+  /** Globs of repositories with their own label value; absent: the first `maxSeries` seen. */
+  repositories?: readonly string[] | undefined;
+  /** @defaultValue 200 */
+  maxSeries: number;
+  /** @defaultValue false */
+  branch: boolean;
+  /** @defaultValue 3600 */
+  jobWaitingTimeoutSeconds: number;
+}
+
 /** What the relay keeps for the API, and for how long. */
 export interface RetentionSettings {
   /** @defaultValue 7 */
@@ -61,6 +73,8 @@ export interface RelayConfig {
   stalledAfterMs: number;
   /** How long and how many records the API keeps (events, deliveries, runs, stream, audit). */
   retention: RetentionSettings;
+  /** The CI metrics' label limits and waiting-job timeout. */
+  ciMetrics: CiMetricsSettings;
   sources: ReadonlyMap<string, SourceConfig>;
   sinks: ReadonlyMap<string, SinkConfig>;
   routes: readonly CompiledRoute[];

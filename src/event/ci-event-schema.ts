@@ -92,6 +92,13 @@ export const ciEventBodySchema = Type.Object(
           name: text('job name'),
           url: url('web URL of the job'),
           stage: optionalText('stage'),
+          runnerLabels: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+              maxItems: 50,
+              description:
+                'the runner labels or tags the job asked for (GitHub labels, GitLab tags, Buildkite agent rules)',
+            }),
+          ),
         },
         strict,
       ),

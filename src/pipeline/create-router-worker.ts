@@ -13,6 +13,7 @@ import { createRunStateRecorder } from './record-run-state';
 import { createRunStore } from './create-run-store';
 import { stalledJobOptions } from './stalled-job-options';
 import type { Records } from '../store/create-records';
+import type { CiMetrics } from '../metrics/create-ci-metrics';
 import { deliveryBase } from '../store/create-delivery-store';
 
 /** Options of {@link createRouterWorker}. */
@@ -26,6 +27,8 @@ export interface RouterWorkerOptions {
   metrics: RelayMetrics;
   /** Where events, deliveries and run board lines are recorded for the API. */
   records: Pick<Records, 'events' | 'deliveries' | 'board'>;
+  /** CI metrics (build and queue times, jobs waiting) counted from each routed event. */
+  ciMetrics?: CiMetrics;
   /** @defaultValue `Date.now` */
   now?: () => number;
   /** @defaultValue 16 */
@@ -46,6 +49,7 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     log,
     metrics,
     records,
+    ciMetrics,
     now = Date.now,
     concurrency = 16,
   } = options;
@@ -61,6 +65,10 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
       runs.record(event),
       records.events.record(event),
       records.board.apply(event),
+      // Metrics are not worth failing (and retrying) the routing of an event for.
+      ciMetrics
+        ?.observe(event)
+        .catch((err: unknown) => log.debug({ err }, '[router] CI metrics not counted')),
     ]);
     const matched = matchRoutes(config.routes, event);
     const createdAt = now();

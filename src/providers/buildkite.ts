@@ -9,6 +9,7 @@ import {
   durationBetween,
   optionalInteger,
   optionalString,
+  optionalStrings,
   optionalTimestamp,
   requireObject,
   requireString,
@@ -246,6 +247,7 @@ function jobEvent(payload: unknown, event: string): CiEventBody {
       name,
       url: optionalString(payload, 'job.web_url'),
       stage: optionalString(payload, 'job.group_key'),
+      runnerLabels: optionalStrings(payload, 'job.agent_query_rules'),
     }),
     // Whoever unblocked a block step is who moved the build on.
     actor: personOf(payload, 'job.unblocked_by') ?? fields.actor,

@@ -8,6 +8,7 @@ import {
   optionalArray,
   optionalInteger,
   optionalString,
+  optionalStrings,
   optionalTimestamp,
   requireString,
   splitRef,
@@ -211,6 +212,7 @@ function workflowJob(payload: unknown): CiEventBody {
       id: requireString(payload, 'workflow_job.id'),
       name: requireString(payload, 'workflow_job.name'),
       url: optionalString(payload, 'workflow_job.html_url'),
+      runnerLabels: optionalStrings(payload, 'workflow_job.labels'),
     }),
     actor: actorOf(payload, 'sender'),
     ...timesOf(

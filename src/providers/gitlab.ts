@@ -8,6 +8,7 @@ import {
   durationBetween,
   optionalInteger,
   optionalString,
+  optionalStrings,
   optionalTimestamp,
   requireString,
   splitRef,
@@ -217,6 +218,8 @@ function jobHook(payload: unknown): CiEventBody {
       name: requireString(payload, 'build_name'),
       url: webUrl && `${webUrl}/-/jobs/${jobId}`,
       stage: optionalString(payload, 'build_stage'),
+      // The tags of the runner that took it; a job still pending has no runner yet.
+      runnerLabels: optionalStrings(payload, 'runner.tags'),
     }),
     actor: actorOf(payload),
     createdAt: optionalTimestamp(payload, 'build_created_at'),

@@ -108,3 +108,9 @@ export function compact<T extends object>(value: T): Compacted<T> {
 export type Compacted<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
   [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
 };
+
+/** The non-empty strings of an array field (runner labels, tags), or undefined when there are none. */
+export function optionalStrings(payload: unknown, path: string): string[] | undefined {
+  const values = optionalArray(payload, path).filter((v): v is string => typeof v === 'string' && v !== '');
+  return values.length > 0 ? values.slice(0, 50).map((v) => v.slice(0, 200)) : undefined;
+}

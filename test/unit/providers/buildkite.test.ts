@@ -353,6 +353,7 @@ describe('buildkiteProvider', () => {
           name: ':rspec: Integration tests',
           url: 'https://buildkite.com/acme/widgets-ci/builds/2218#0190b7e5-6a7b-4c8d-9e0f-1a2b3c4d5e6f',
           stage: 'tests',
+          runnerLabels: ['queue=default'],
         },
         actor: { login: 'mona-dev', name: 'Mona Lisa', email: 'mona@acme.example' },
         createdAt: '2024-05-14T09:55:13.000Z',

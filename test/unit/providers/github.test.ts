@@ -201,6 +201,7 @@ describe('githubProvider', () => {
       id: '30871256640',
       name: 'test (node 20)',
       url: 'https://github.com/acme/widgets/actions/runs/11223399001/job/30871256640',
+      runnerLabels: ['ubuntu-latest'],
     };
     const pipeline = {
       id: '11223399001',

@@ -309,6 +309,7 @@ describe('gitlabProvider', () => {
           name: 'unit',
           url: 'https://gitlab.example.com/acme/platform/api/-/jobs/55120832',
           stage: 'test',
+          runnerLabels: ['docker'],
         },
         actor: { login: 'astone', name: 'Ada Stone', email: 'ada.stone@acme.example' },
         createdAt: '2024-06-03T08:14:02.000Z',
