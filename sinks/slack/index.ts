@@ -19,7 +19,12 @@ import {
   type RenderOptions,
   type SlackMessage,
 } from './render-slack-message';
-import { renderFailureBroadcast, renderJobReply, type SlackReply } from './render-slack-reply';
+import {
+  renderFailureBroadcast,
+  renderFixedReply,
+  renderJobReply,
+  type SlackReply,
+} from './render-slack-reply';
 import { createRunMessageStore, type RunMessageStore } from './run-message-store';
 import { isFailing, runView } from './run-view';
 import { slackDeliveryError } from './slack-delivery-error';
@@ -208,27 +213,36 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
     const version = Math.max(snapshot.version, runVersion ?? 0);
     const failingNow = isFailing(view.run.status);
     const done = new Set(message?.done);
+    const mentioned = `mention:${view.attempt}`;
+    const cardCc = `cc:${view.attempt}`;
     let sent = false;
 
+    // A failure is shown once in the channel, and its people are mentioned once per run state.
+    // The run's message is posted when the run starts and then edited in place; an edit notifies
+    // nobody and the message may be far up the channel by the time the run fails. So the alert is a
+    // thread reply broadcast to the channel (`reply_broadcast`): it lands where people read, next to
+    // the failed jobs' replies, and carries the mention. The message itself carries the mention only
+    // when it is posted already red: then it is the alert, and no broadcast follows.
     const posted = async (at: { channel: string; ts: string }) => {
       await store.posted(key, { ...at, renderedVersion: version });
       done.clear();
-      // A message posted already red needs no broadcast: it is in the channel itself.
       if (failingNow) {
-        await store.markDone(key, `broadcast:${view.attempt}`);
-        done.add(`broadcast:${view.attempt}`);
+        const what = [`broadcast:${view.attempt}`, mentioned, cardCc];
+        await store.markDone(key, ...what);
+        for (const w of what) done.add(w);
       }
       log.debug({ run: event.pipeline.id, ...at }, `[sink] ${name}: posted the run message`);
     };
 
     if (message === undefined) {
-      const at = await post(channel, renderSlackMessage(view, render));
+      const at = await post(channel, renderSlackMessage(view, { ...render, mention: failingNow }));
       await posted(at);
       message = { ...at, renderedVersion: version, done };
       sent = true;
     } else if (outdated) {
       // Rendered from the snapshot, not from this event: the newest state wins.
-      const at = await update(pace, message, channel, renderSlackMessage(view, render));
+      const card = { ...render, mention: done.has(cardCc) };
+      const at = await update(pace, message, channel, renderSlackMessage(view, card));
       if (at.reposted) await posted(at);
       else await store.rendered(key, version);
       message = { ...message, ...at, renderedVersion: version };
@@ -245,12 +259,32 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       const what =
         event.kind === 'job' ? `reply:${view.attempt}:${event.job?.id ?? ''}` : `broadcast:${view.attempt}`;
       if (!done.has(what)) {
+        const replyRender = { ...render, mention: !done.has(mentioned) };
         if (event.kind === 'job')
-          await reply(pace, message.channel, message.ts, renderJobReply(event, view.run, render));
-        else await reply(pace, message.channel, message.ts, renderFailureBroadcast(view.run, render), true);
-        await store.markDone(key, what);
+          await reply(pace, message.channel, message.ts, renderJobReply(event, view.run, replyRender));
+        else
+          await reply(pace, message.channel, message.ts, renderFailureBroadcast(view.run, replyRender), true);
+        await store.markDone(key, what, mentioned);
+        done.add(what).add(mentioned);
         sent = true;
       }
+    }
+
+    // A run that passes after a failure was shown in its thread (a re-run that went green) gets a short
+    // "fixed" reply, so that the failure's broadcast copy in the channel does not stand red alone.
+    const fixed = `fixed:${view.attempt}`;
+    const failureShown = [...done].some((d) => d.startsWith('broadcast:') || d.startsWith('reply:'));
+    if (
+      event.kind === 'pipeline' &&
+      attemptOf(event) === view.attempt &&
+      view.run.status === 'success' &&
+      failureShown &&
+      !done.has(fixed)
+    ) {
+      await reply(pace, message.channel, message.ts, renderFixedReply(view.run, render));
+      await store.markDone(key, fixed);
+      done.add(fixed);
+      sent = true;
     }
     return sent ? undefined : 'skipped';
   };

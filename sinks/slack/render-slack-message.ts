@@ -49,6 +49,11 @@ export interface RenderOptions {
   templates: SlackTemplateSet;
   /** email or login (lower case) to Slack user id. */
   mentions?: ReadonlyMap<string, string>;
+  /**
+   * Whether this message or reply mentions the people behind a failure (`cc @…`); the sink says it once
+   * per run state. @defaultValue true
+   */
+  mention?: boolean;
 }
 
 const mrkdwn = (text: string, max: number): MrkdwnText => ({
@@ -167,7 +172,10 @@ export function renderSlackMessage(view: RunView, options: RenderOptions): Slack
   const context = slackTemplateContext(run);
   const failing = isFailing(run.status);
   const failedJobs = jobs.filter((j) => isFailing(j.status));
-  const cc = failing ? ccLine(mentionedUsers([run, ...failedJobs], options.mentions)) : undefined;
+  const cc =
+    failing && options.mention !== false
+      ? ccLine(mentionedUsers([run, ...failedJobs], options.mentions))
+      : undefined;
 
   const blocks: SlackBlock[] = [
     {

@@ -36,6 +36,13 @@ export const routeConfigSchema = Type.Object(
     continue: Type.Optional(
       Type.Boolean({ description: 'go on to later routes after a match', default: false }),
     ),
+    sendResolved: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description:
+          "once this route notified a sink of a failing pipeline (provider, repository, pipeline name, branch), the pipeline's next `fixed` goes to the same sinks through this route even if `match` would not take it",
+      }),
+    ),
     options: Type.Optional(
       Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), {
         description:

@@ -4,7 +4,10 @@ import type { Logger } from 'pino';
 import type { ConfigStore } from '../config/config-store';
 import type { CiEvent } from '../event/ci-event-schema';
 import type { RelayMetrics } from '../metrics/create-metrics';
+import { failingStatuses } from '../event/failing-statuses';
+import type { CompiledRoute } from '../routing/compiled-route';
 import { matchRoutes } from '../routing/match-routes';
+import { createResolveTargets } from './resolve-targets';
 import type { Notification } from '../../sinks/sink';
 import { notificationId, notifiedKey } from './notification-keys';
 import { eventQueueName } from './queue-names';
@@ -14,6 +17,13 @@ import { createRunStore } from './create-run-store';
 import { stalledJobOptions } from './stalled-job-options';
 import type { Records } from '../store/create-records';
 import { deliveryBase } from '../store/create-delivery-store';
+
+/** One (route, sink) an event goes to; `resolved`: only because the route told the sink of the failure. */
+interface Target {
+  route: CompiledRoute;
+  sinkId: string;
+  resolved: boolean;
+}
 
 /** Options of {@link createRouterWorker}. */
 export interface RouterWorkerOptions {
@@ -52,6 +62,30 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
   const recordRunState = createRunStateRecorder({ redis, prefix });
   const runs = createRunStore({ redis, prefix });
   const queues = createDeliveryQueues({ redis, prefix });
+  const resolveTargets = createResolveTargets({ redis, prefix });
+
+  /**
+   * The (route, sink) pairs an event goes to: those of the matched routes, and for a `fixed` pipeline
+   * the sinks each `sendResolved` route told of the series' failure, through that route, whether or not
+   * it matches the fix.
+   */
+  const routeTargets = async (
+    routes: readonly CompiledRoute[],
+    matched: readonly CompiledRoute[],
+    event: CiEvent,
+  ): Promise<Target[]> => {
+    const targets: Target[] = matched.flatMap((route) =>
+      route.sinks.map((sinkId) => ({ route, sinkId, resolved: false })),
+    );
+    if (event.transition !== 'fixed') return targets;
+    for (const route of routes) {
+      if (!route.sendResolved) continue;
+      for (const sinkId of await resolveTargets.takeForFix(event, route.name))
+        if (!targets.some((t) => t.route.name === route.name && t.sinkId === sinkId))
+          targets.push({ route, sinkId, resolved: true });
+    }
+    return targets;
+  };
 
   const route = async (received: CiEvent) => {
     const config = configStore.current();
@@ -63,48 +97,56 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
       records.board.apply(event),
     ]);
     const matched = matchRoutes(config.routes, event);
+    const targets = await routeTargets(config.routes, matched, event);
     const createdAt = now();
     let queued = 0;
-    for (const r of matched) {
-      for (const sinkId of r.sinks) {
-        const sink = config.sinks.get(sinkId);
-        if (!sink) continue;
-        const id = notificationId(event, r.name, sinkId);
-        const contentKey = notifiedKey(prefix, event, r.name, sinkId);
-        // First writer wins; the same notification (a retried routing job) still goes through.
-        const claimed = await redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX');
-        const base = deliveryBase(id, event, r.name, sinkId, createdAt);
-        if (claimed === null) {
-          const first = await redis.get(contentKey);
-          if (first !== id) {
-            const error = `an identical notification (${first ?? 'expired'}) was already sent for this run state`;
-            log.debug(
-              { event: event.id, route: r.name, sink: sinkId, notification: id },
-              `[router] ${error}`,
-            );
-            await records.deliveries.create(base, {
-              state: 'skipped',
-              attempt: { at: new Date(createdAt).toISOString(), outcome: 'duplicate', error },
-            });
-            continue;
-          }
+    for (const { route: r, sinkId, resolved } of targets) {
+      const sink = config.sinks.get(sinkId);
+      if (!sink) continue;
+      const id = notificationId(event, r.name, sinkId);
+      const contentKey = notifiedKey(prefix, event, r.name, sinkId);
+      // First writer wins; the same notification (a retried routing job) still goes through.
+      const claimed = await redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX');
+      const base = deliveryBase(id, event, r.name, sinkId, createdAt);
+      if (claimed === null) {
+        const first = await redis.get(contentKey);
+        if (first !== id) {
+          const error = `an identical notification (${first ?? 'expired'}) was already sent for this run state`;
+          log.debug({ event: event.id, route: r.name, sink: sinkId, notification: id }, `[router] ${error}`);
+          await records.deliveries.create(base, {
+            state: 'skipped',
+            attempt: { at: new Date(createdAt).toISOString(), outcome: 'duplicate', error },
+          });
+          continue;
         }
-        await records.deliveries.create(base, { state: 'pending' });
-        const options = r.options[sinkId];
-        const notification: Notification = {
-          id,
-          route: r.name,
-          event,
-          runVersion,
-          ...(options && { options }),
-        };
-        await queues.add(sink, notification);
-        queued++;
       }
+      await records.deliveries.create(base, { state: 'pending' });
+      const options = r.options[sinkId];
+      const notification: Notification = {
+        id,
+        route: r.name,
+        event,
+        runVersion,
+        ...(options && { options }),
+      };
+      await queues.add(sink, notification);
+      if (r.sendResolved && failingStatuses.has(event.status))
+        await resolveTargets.notified(event, r.name, sinkId);
+      if (resolved)
+        log.debug(
+          { event: event.id, route: r.name, sink: sinkId },
+          '[router] fix sent where the failure went (sendResolved)',
+        );
+      queued++;
     }
     metrics.routed.inc({ outcome: queued === 0 ? 'unrouted' : 'routed' });
     log.info(
-      { event: event.id, routes: matched.map((m) => m.name), queued, transition: event.transition },
+      {
+        event: event.id,
+        routes: [...new Set(targets.map((t) => t.route.name))],
+        queued,
+        transition: event.transition,
+      },
       `[router] ${event.id}: ${queued} notification${queued === 1 ? '' : 's'}`,
     );
   };

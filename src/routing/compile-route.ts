@@ -23,6 +23,7 @@ export function compileRoute(route: RouteConfig): CompiledRoute {
     name: route.name,
     sinks: route.sinks,
     continue: route.continue ?? false,
+    sendResolved: route.sendResolved ?? true,
     options: route.options ?? {},
     conditions,
   };

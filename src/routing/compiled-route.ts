@@ -22,6 +22,8 @@ export interface CompiledRoute {
   name: string;
   sinks: readonly string[];
   continue: boolean;
+  /** Send a series' `fixed` to the sinks this route told of its failure. @defaultValue true */
+  sendResolved: boolean;
   /** Options for each sink, by sink id. */
   options: Readonly<Record<string, Record<string, unknown>>>;
   /** Every condition must hold; a condition holds when any of its patterns matches the field. */
