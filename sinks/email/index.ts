@@ -16,6 +16,7 @@ import {
   type EmailTemplates,
 } from './render-email';
 import { createRedactor, describeSmtp, smtpOptions, smtpSecrets } from './smtp-options';
+import { createFailureStreaks } from './failure-streaks';
 import { messageIdDomain, threadHeaders } from './thread-headers';
 import { emailSkipReason, isFailure } from './wants-email';
 
@@ -31,12 +32,15 @@ function authorAddress(event: CiEvent): string | undefined {
 
 /**
  * Mails finished pipelines (by default) as HTML + plain text over SMTP, through a connection pool made
- * once per sink. Every mail about one run threads together (see {@link threadHeaders}); its Message-ID
+ * once per sink. Every mail about one run threads together (see {@link threadHeaders}), and so do the
+ * runs of one failing streak with the mail of the run that fixes it (see {@link createFailureStreaks}); its Message-ID
  * is the notification id, so a retry that repeats a mail the server had already taken is the same
  * message. 4xx replies and connection failures are retried, 5xx replies dead-letter the notification.
  */
 export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
-  const { log, runs, now = Date.now } = deps;
+  const { log, runs, redis, keyPrefix = `ci-relay:sink:${config.id}`, now = Date.now } = deps;
+  // Without Redis (send-test) each run is its own thread.
+  const streaks = redis ? createFailureStreaks({ redis, keyPrefix }) : undefined;
   const name = `email[${config.id}]`;
   const timeoutMs = config.timeoutMs ?? defaultEmailTimeoutMs;
   const redact = createRedactor(smtpSecrets(config.smtp));
@@ -100,7 +104,7 @@ export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
         sink: config.id,
       });
       const { subject, text, html } = renderEmail(context, templatesFor(routeOptions.templates));
-      const thread = threadHeaders(notification.id, event, domain);
+      const thread = threadHeaders(notification.id, event, domain, await streaks?.threadOf(event));
 
       let info: SMTPSentMessageInfo;
       try {
@@ -139,6 +143,7 @@ export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
           `${name}: some recipients were refused`,
         );
       }
+      await streaks?.sent(event);
       log.debug(
         { notification: notification.id, messageId: thread.messageId, recipients: info.accepted.length },
         `${name}: sent`,

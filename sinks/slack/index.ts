@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogLevel, WebAPIPlatformError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { pipelineSeries } from '../../src/event/pipeline-series';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import { RateLimitedError, RetryableDeliveryError } from '../delivery-errors';
 import type { Notification, RunSnapshots, Sink, SinkDeps } from '../sink';
@@ -196,7 +198,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
     notification: Notification,
     channel: string,
     render: RenderOptions,
-    state: { store: RunMessageStore; runs: RunSnapshots; key: string },
+    state: { store: RunMessageStore; runs: RunSnapshots; key: string; redis: Redis },
   ): Promise<void | 'skipped'> => {
     const { event, runVersion } = notification;
     const { store, key } = state;
@@ -286,6 +288,25 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       done.add(fixed);
       sent = true;
     }
+    // Across runs: the first red run of a series (per channel) is remembered; the run that fixes the
+    // series answers in that run's thread, whose broadcast copy would otherwise stand red. Both runs'
+    // deliveries of one channel hold this run's lock, so one of them replies.
+    if (event.kind === 'pipeline' && attemptOf(event) === view.attempt) {
+      const streak = `${keyPrefix}:streak:${pipelineSeries(event)}:${channel}`;
+      if (failingNow) await state.redis.set(streak, key, 'EX', 30 * 24 * 3600, 'NX');
+      else if (event.transition === 'fixed' && view.run.status === 'success') {
+        const failedKey = await state.redis.get(streak);
+        if (failedKey !== null && failedKey !== key) {
+          const failed = await store.read(failedKey);
+          if (failed && !failed.done.has('fixed:later')) {
+            await reply(pace, failed.channel, failed.ts, renderFixedReply(view.run, render));
+            await store.markDone(failedKey, 'fixed:later');
+            sent = true;
+          }
+        }
+        await state.redis.del(streak);
+      }
+    }
     return sent ? undefined : 'skipped';
   };
 
@@ -297,7 +318,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       const channel = options?.channel ?? config.channel;
       const render: RenderOptions = { templates: templatesFor(options?.templates), mentions };
       const { event } = notification;
-      if (!store || !runs) {
+      if (!store || !runs || !redis) {
         await pacer()(channel, 'chat.postMessage');
         await post(channel, renderSlackMessage(runView(undefined, event), render));
         return;
@@ -311,7 +332,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
           'timeout',
         );
       try {
-        return await sync(notification, channel, render, { store, runs, key });
+        return await sync(notification, channel, render, { store, runs, key, redis });
       } finally {
         await release();
       }
