@@ -31,6 +31,20 @@ function authorAddress(event: CiEvent): string | undefined {
 }
 
 /**
+ * A groupWait window's jobs as one run for the mail: the run failed when any of them did. Timing and the
+ * job are the last event's and are left out.
+ */
+function groupAsRun(latest: CiEvent, jobs: readonly CiEvent[]): CiEvent {
+  const failed = jobs.find((j) => isFailure(j));
+  const status = failed?.status ?? latest.status;
+  const run: CiEvent = { ...latest, kind: 'pipeline', status, providerStatus: status };
+  delete run.job;
+  delete run.durationMs;
+  delete run.finishedAt;
+  return run;
+}
+
+/**
  * Mails finished pipelines (by default) as HTML + plain text over SMTP, through a connection pool made
  * once per sink. Every mail about one run threads together (see {@link threadHeaders}), and so do the
  * runs of one failing streak with the mail of the run that fixes it (see {@link createFailureStreaks}); its Message-ID
@@ -85,10 +99,15 @@ export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
     id: config.id,
     type: 'email',
     async deliver(notification) {
-      const { event } = notification;
       // Checked against emailRouteOptionsSchema when the config loaded.
       const routeOptions = (notification.options ?? {}) as EmailRouteOptions;
-      if (emailSkipReason(config, notification) !== undefined) return 'skipped';
+      // A groupWait notification is one mail about the run, listing the jobs the sink's filter takes.
+      const wanted = notification.group?.events.filter(
+        (e) => emailSkipReason(config, { ...notification, event: e }) === undefined,
+      );
+      if (wanted ? wanted.length === 0 : emailSkipReason(config, notification) !== undefined)
+        return 'skipped';
+      const event = wanted ? groupAsRun(notification.event, wanted) : notification.event;
 
       const author =
         (routeOptions.notifyAuthor ?? config.notifyAuthor ?? false) && isFailure(event)
@@ -99,7 +118,7 @@ export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
 
       const context = emailContext({
         event,
-        snapshot: await snapshotOf(event),
+        snapshot: wanted ? { version: 0, pipeline: event, jobs: wanted } : await snapshotOf(event),
         route: notification.route,
         sink: config.id,
       });

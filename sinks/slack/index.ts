@@ -24,6 +24,7 @@ import {
 import {
   renderFailureBroadcast,
   renderFixedReply,
+  renderGroupReply,
   renderJobReply,
   type SlackReply,
 } from './render-slack-reply';
@@ -256,8 +257,27 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       );
     }
 
-    // Thread replies belong to this notification's own event; stale attempts stay quiet.
-    if (attemptOf(event) === view.attempt && isFailing(event.status)) {
+    // A groupWait notification's failed jobs get one reply between them.
+    const groupFailed = (notification.group?.events ?? []).filter(
+      (e) =>
+        e.kind === 'job' &&
+        isFailing(e.status) &&
+        attemptOf(e) === view.attempt &&
+        !done.has(`reply:${view.attempt}:${e.job?.id ?? ''}`),
+    );
+    if (groupFailed.length > 0) {
+      const replyRender = { ...render, mention: !done.has(mentioned) };
+      await reply(pace, message.channel, message.ts, renderGroupReply(groupFailed, view.run, replyRender));
+      const what = groupFailed.map((e) => `reply:${view.attempt}:${e.job?.id ?? ''}`);
+      await store.markDone(key, ...what, mentioned);
+      for (const w of [...what, mentioned]) done.add(w);
+      sent = true;
+    } else if (
+      notification.group === undefined &&
+      attemptOf(event) === view.attempt &&
+      isFailing(event.status)
+    ) {
+      // Thread replies belong to this notification's own event; stale attempts stay quiet.
       const what =
         event.kind === 'job' ? `reply:${view.attempt}:${event.job?.id ?? ''}` : `broadcast:${view.attempt}`;
       if (!done.has(what)) {

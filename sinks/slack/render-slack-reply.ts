@@ -42,3 +42,27 @@ export function renderFixedReply(run: CiEvent, options: RenderOptions): SlackRep
   const line = options.templates.headline(context).trim() || escapeMrkdwn(context.headline);
   return { text: truncateMrkdwn(`Fixed: ${line}`, maxText) };
 }
+
+/**
+ * One reply for a `groupWait` notification's failed jobs (a matrix that failed together): a count, then
+ * each job's reply line, within Slack's text limit, and `cc @…` once for the people behind them.
+ */
+export function renderGroupReply(jobs: readonly CiEvent[], run: CiEvent, options: RenderOptions): SlackReply {
+  const lines = jobs.map((job) => {
+    const context = slackTemplateContext(job);
+    return options.templates.reply(context).trim() || escapeMrkdwn(context.headline);
+  });
+  const cc = options.mention === false ? undefined : ccLine(mentionedUsers([...jobs, run], options.mentions));
+  const head = `*${jobs.length} job${jobs.length === 1 ? '' : 's'} failed*`;
+  const tail = cc === undefined ? [] : [cc];
+  let shown = lines.length;
+  const text = (n: number) =>
+    [
+      head,
+      ...lines.slice(0, n),
+      ...(n < lines.length ? [`… and ${lines.length - n} more`] : []),
+      ...tail,
+    ].join('\n');
+  while (shown > 1 && text(shown).length > maxText) shown--;
+  return { text: truncateMrkdwn(text(shown), maxText) };
+}

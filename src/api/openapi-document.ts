@@ -98,7 +98,10 @@ const suppression = {
   required: ['kind', 'reason'],
   additionalProperties: false,
   properties: {
-    kind: { type: 'string', enum: ['sinkFilter', 'dedup', 'silence', 'timeWindow', 'grouping'] },
+    kind: {
+      type: 'string',
+      enum: ['sinkFilter', 'dedup', 'silence', 'timeWindow', 'after', 'repeatInterval', 'grouping'],
+    },
     reason: { type: 'string' },
   },
 };

@@ -47,6 +47,8 @@ export interface RelayOptions {
   apiAuth?: Pick<ApiAuthDeps, 'now' | 'fetch' | 'jwksCooldownMs'>;
   /** How often old records are trimmed. @defaultValue 10000 */
   trimIntervalMs?: number;
+  /** The router's clock (time intervals, repeatInterval); tests pass their own. @defaultValue `Date.now` */
+  now?: () => number;
 }
 
 /** A running relay. */
@@ -147,6 +149,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       log: log.child({ component: 'router' }),
       metrics,
       records: workerRecords,
+      ...(options.now && { now: options.now }),
     });
     const deliveries = createDeliveryWorkers({
       connection: workerRedis,

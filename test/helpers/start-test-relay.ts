@@ -24,6 +24,7 @@ export async function startTestRelay(options: {
   prefix?: string;
   trimIntervalMs?: number;
   apiAuth?: RelayOptions['apiAuth'];
+  now?: () => number;
 }): Promise<TestRelay> {
   const dir = mkdtempSync(join(tmpdir(), 'ci-relay-test-'));
   const configFile = join(dir, 'relay.yaml');
@@ -49,6 +50,7 @@ export async function startTestRelay(options: {
     ...(options.sinkDeps && { sinkDeps: options.sinkDeps }),
     ...(options.trimIntervalMs !== undefined && { trimIntervalMs: options.trimIntervalMs }),
     ...(options.apiAuth && { apiAuth: options.apiAuth }),
+    ...(options.now && { now: options.now }),
   });
   return { ...relay, prefix, configFile, logLines };
 }
