@@ -2,6 +2,7 @@ import { ciEventSchema, ciStatuses, providerNames, transitions } from '../event/
 import { auditActions, auditEntrySchema } from '../store/create-audit-log';
 import { deliverySchema, deliveryStates } from '../store/delivery-record';
 import { runItemSchema } from '../store/run-board-item';
+import { silenceRequestSchema, silenceSchema, silenceStates } from '../store/create-silence-store';
 import { replayRequestSchema } from './routes/replay-routes';
 import { routeTestRequestSchema } from './routes/route-test-routes';
 
@@ -113,7 +114,7 @@ export const openApiDocument = {
     title: 'ci-relay real-time API',
     version: '1',
     description:
-      'Events, the run board, deliveries, retry and replay, route tests, the audit log and a live stream. `/v1` only changes compatibly (fields may be added).',
+      'Events, the run board, deliveries, retry and replay, route tests, silences, the audit log and a live stream. `/v1` only changes compatibly (fields may be added).',
   },
   jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
   servers: [{ url: '/' }],
@@ -145,6 +146,8 @@ export const openApiDocument = {
       AuditEntry: component(auditEntrySchema),
       ReplayRequest: component(replayRequestSchema),
       RouteTestRequest: component(routeTestRequestSchema),
+      Silence: component(silenceSchema),
+      SilenceRequest: component(silenceRequestSchema),
       EventPage: page('CiEvent'),
       RunPage: page('Run'),
       DeliveryPage: page('Delivery'),
@@ -299,6 +302,35 @@ export const openApiDocument = {
             'the routes and sinks of each event',
           ),
         },
+      ),
+    },
+    '/v1/silences': {
+      get: read(
+        'silences, newest first (expired ones are kept 7 days)',
+        [{ name: 'state', ...stringList('state', silenceStates) }],
+        json(
+          {
+            type: 'object',
+            required: ['items'],
+            additionalProperties: false,
+            properties: { items: { type: 'array', items: ref('Silence') } },
+          },
+          'the silences',
+        ),
+      ),
+      post: write(
+        'silence the notifications that match (route match keys) from startsAt until endsAt; every instance honours it',
+        ref('SilenceRequest'),
+        { '201': json(ref('Silence'), 'the silence') },
+      ),
+    },
+    '/v1/silences/{id}': {
+      get: read('one silence', [idParam('silence id')], json(ref('Silence'), 'the silence')),
+      delete: write(
+        'expire a silence now (it is kept, expired, for 7 days)',
+        undefined,
+        { '200': json(ref('Silence'), 'the silence, expired') },
+        [idParam('silence id')],
       ),
     },
     '/v1/audit': {

@@ -47,7 +47,7 @@ export interface RelayOptions {
   apiAuth?: Pick<ApiAuthDeps, 'now' | 'fetch' | 'jwksCooldownMs'>;
   /** How often old records are trimmed. @defaultValue 10000 */
   trimIntervalMs?: number;
-  /** The router's clock (time intervals, repeatInterval); tests pass their own. @defaultValue `Date.now` */
+  /** The router's and the API's clock (time intervals, repeatInterval, silences); tests pass their own. @defaultValue `Date.now` */
   now?: () => number;
 }
 
@@ -216,6 +216,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     prefix,
     log: log.child({ component: 'api' }),
     authorize: auth.authorize,
+    ...(options.now && { now: options.now }),
   });
   const app = createApp({
     configStore,

@@ -29,6 +29,7 @@ import { stalledJobOptions } from './stalled-job-options';
 import type { Records } from '../store/create-records';
 import { deliveryBase } from '../store/create-delivery-store';
 import type { AttemptOutcome } from '../store/delivery-record';
+import { createSilenceStore } from '../store/create-silence-store';
 
 /** One (route, sink) an event goes to; `resolved`: only because the route told the sink of the failure. */
 interface Target extends RouteView {
@@ -83,6 +84,7 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
   const resolveTargets = createResolveTargets({ redis, prefix });
 
   const repeats = createRepeatState({ redis, prefix });
+  const silences = createSilenceStore({ redis, prefix, now });
   const groups = createGroupStore({ redis, prefix });
   const groupQueue = new Queue<GroupRef>(groupQueueName, { connection: redis, prefix });
   groupQueue.on('error', (err) => log.warn({ err: err.message }, '[router] group queue error'));
@@ -196,6 +198,15 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
       };
       if (target.held !== undefined) {
         await suppress('skipped', 'after', target.held);
+        continue;
+      }
+      const silence = await silences.matching(target.event);
+      if (silence !== undefined) {
+        await suppress(
+          'silenced',
+          'silenced',
+          `silence ${silence.id} by ${silence.createdBy} until ${silence.endsAt}: ${silence.comment}`,
+        );
         continue;
       }
       const window = timeWindowReason(r, createdAt);

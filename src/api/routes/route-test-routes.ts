@@ -4,6 +4,7 @@ import type { CiEvent } from '../../event/ci-event-schema';
 import { notifiedKey } from '../../pipeline/notification-keys';
 import { peekRunState } from '../../pipeline/record-run-state';
 import { createRepeatState } from '../../pipeline/repeat-state';
+import { createSilenceStore } from '../../store/create-silence-store';
 import { explainRoutes, type Suppression, type SuppressionChecks } from '../../routing/explain-routes';
 import { routeTestEvents, RouteTestInputError, type RouteTestInput } from '../../routing/route-test-events';
 import { ApiError } from '../api-error';
@@ -41,9 +42,16 @@ export function routeTestRoutes(deps: ApiDeps): Router {
   const router = Router();
   const check = checkBody<RouteTestInput>(routeTestRequestSchema);
   const repeats = createRepeatState({ redis, prefix });
+  const silences = createSilenceStore({ redis, prefix, ...(deps.now && { now: deps.now }) });
   const checks: SuppressionChecks = {
     async check(event, route, sink) {
       const found: Suppression[] = [];
+      const silence = await silences.matching(event);
+      if (silence !== undefined)
+        found.push({
+          kind: 'silence',
+          reason: `silence ${silence.id} by ${silence.createdBy} until ${silence.endsAt}: ${silence.comment}`,
+        });
       if (event.transition === 'still_failing' && route.repeatIntervalMs !== undefined) {
         const held = await repeats.held(event, route.name, sink.id, route.repeatIntervalMs, Date.now());
         if (held !== undefined) found.push({ kind: 'repeatInterval', reason: held });
