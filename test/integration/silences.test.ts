@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
+import { parseMatchPairs } from '../../src/cli/silence-command';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import type { AuditEntry } from '../../src/store/create-audit-log';
 import type { Silence } from '../../src/store/create-silence-store';
@@ -81,9 +85,10 @@ routes:
 
   /** Calls the API and checks the answer against the OpenAPI document. */
   const api = async (method: 'GET' | 'POST' | 'DELETE', url: string, key: string, send?: unknown) => {
-    let req = request(relay.url)
-      [method === 'GET' ? 'get' : method === 'POST' ? 'post' : 'delete'](url)
-      .set('authorization', `Bearer ${key}`);
+    const agent = request(relay.url);
+    let req = (
+      method === 'GET' ? agent.get(url) : method === 'POST' ? agent.post(url) : agent.delete(url)
+    ).set('authorization', `Bearer ${key}`);
     if (send !== undefined) req = req.send(send as object);
     const res = await req;
     checkAgainstOpenApi(method, url, res.status, res.body);
@@ -202,5 +207,48 @@ routes:
       all: true,
     });
     assert.equal(all.status, 201);
+  });
+
+  it('ci-relay silence add|list|expire: the real command line through the API', async () => {
+    // The CLI runs in its own process with the real clock; the relay's clock is set to match.
+    clock = Date.now();
+    const cli = async (...args: string[]) =>
+      (
+        await promisify(execFile)(
+          process.execPath,
+          ['--import', 'tsx', 'src/main.ts', 'silence', ...args, '--url', relay.url],
+          { cwd: join(__dirname, '../..'), env: { ...process.env, CI_RELAY_API_KEY: writeKey } },
+        )
+      ).stdout;
+    const added = await cli(
+      'add',
+      '--match',
+      'repository=acme/web',
+      '--for',
+      '2h',
+      '--comment',
+      'runner migration',
+    );
+    const id = /^(sil_\w+) {2}active/.exec(added)?.[1];
+    assert.ok(id, added);
+    assert.match(added, /repository=acme\/web {2}by ops: runner migration/);
+    assert.match(await cli('list'), new RegExp(id));
+    assert.match(await cli('expire', id), new RegExp(`${id}  expired`));
+    await assert.rejects(cli('add', '--for', '1h', '--comment', 'everything'), (e: { stderr: string }) =>
+      /would silence every notification/.test(e.stderr),
+    );
+  });
+
+  it('parses --match pairs into a route match (a key twice is "any of")', () => {
+    assert.deepEqual(
+      parseMatchPairs(['repository=acme/*', 'branch=main', 'branch=release/*', 'flaky=true']),
+      {
+        repository: 'acme/*',
+        branch: ['main', 'release/*'],
+        flaky: true,
+      },
+    );
+    assert.throws(() => parseMatchPairs(['colour=red']), /unknown key "colour"/);
+    assert.throws(() => parseMatchPairs(['branch']), /key=value/);
   });
 });
