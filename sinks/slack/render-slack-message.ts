@@ -1,4 +1,5 @@
 import type { CiEvent } from '../../src/event/ci-event-schema';
+import { flakyNote } from '../../src/event/flaky-note';
 import { formatDuration } from '../template/compile-template';
 import { messageFacts } from '../template/message-facts';
 import { escapeMrkdwn, mrkdwnLink, truncateMrkdwn } from './mrkdwn';
@@ -189,6 +190,9 @@ export function renderSlackMessage(view: RunView, options: RenderOptions): Slack
   if (cc !== undefined) blocks.push({ type: 'context', elements: [mrkdwn(cc, maxContextText)] });
 
   const details: SlackBlock[] = [{ type: 'section', fields: fields(run) }];
+  const flaky = flakyNote(run);
+  if (flaky !== undefined)
+    details.push({ type: 'context', elements: [mrkdwn(`:warning: ${escapeMrkdwn(flaky)}`, maxContextText)] });
   if (jobs.length > 0)
     details.push({ type: 'context', elements: [mrkdwn(`Jobs: ${jobCounts(jobs)}`, maxContextText)] });
   if (failedJobs.length > 0)

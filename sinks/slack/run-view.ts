@@ -81,6 +81,7 @@ export function runView(snapshot: RunSnapshot | undefined, event: CiEvent): RunV
     delete run.durationMs;
     delete run.finishedAt;
     delete run.transition;
+    delete run.flaky;
     if (base.kind === 'job') delete run.startedAt;
   }
   return { run, attempt, jobs: current };

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
+import { flakyNote } from '../../src/event/flaky-note';
 import type { Delivery } from '../../src/store/delivery-record';
 import { checkAgainstOpenApi } from '../helpers/check-openapi';
 import { sampleEvent } from '../helpers/sample-event';
@@ -234,6 +235,7 @@ ${routes}
     assert.deepEqual(received(), ['2:success/fixed']);
     const data = (JSON.parse(hook.requests[0]?.body ?? '{}') as { data: CiEvent }).data;
     assert.equal(data.flaky, true);
+    assert.equal(flakyNote(data), 'passed on a re-run of the same commit after failing: flaky?');
   });
 
   it('marks a job that passed after a failed attempt of the same name flaky, and counts it per job name', async () => {

@@ -262,6 +262,11 @@ describe('slack sink (relay in-process, fake Slack Web API, real Redis)', functi
     const text = allText(main);
     assert.match(text, /#2EB67D/, 'green');
     assert.match(text, /:white_check_mark: 3 passed/, 'the jobs that passed on attempt 1 are still listed');
+    assert.match(
+      text,
+      /passed on attempt 2 after failing: flaky\?/,
+      'a re-run of the same commit that passed',
+    );
     assert.doesNotMatch(text, /failed/);
 
     const replies = slack.replies('#ci', main.ts);
