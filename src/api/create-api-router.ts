@@ -8,6 +8,7 @@ import { eventsRoutes } from './routes/events-routes';
 import { replayRoutes } from './routes/replay-routes';
 import { routeTestRoutes } from './routes/route-test-routes';
 import { silencesRoutes } from './routes/silences-routes';
+import { flakyJobsRoutes } from './routes/flaky-jobs-routes';
 import { streamRoutes } from './routes/stream-routes';
 
 /** The `/v1` API, to mount at `/v1`, and what must be closed on shutdown. */
@@ -31,6 +32,7 @@ export function createApiRouter(deps: ApiDeps): ApiRouter {
   router.use(replayRoutes(deps));
   router.use(routeTestRoutes(deps));
   router.use(silencesRoutes(deps));
+  router.use(flakyJobsRoutes(deps));
   router.use(auditRoutes(deps));
   router.use(stream.router);
   // Unknown /v1 paths: behind the same check, so without an `api` section they look like any other 404.

@@ -5,6 +5,7 @@ import { runItemSchema } from '../store/run-board-item';
 import { silenceRequestSchema, silenceSchema, silenceStates } from '../store/create-silence-store';
 import { replayRequestSchema } from './routes/replay-routes';
 import { routeTestRequestSchema } from './routes/route-test-routes';
+import { flakyJobSchema } from './routes/flaky-jobs-routes';
 
 type Json = Record<string, unknown>;
 
@@ -147,6 +148,7 @@ export const openApiDocument = {
       ReplayRequest: component(replayRequestSchema),
       RouteTestRequest: component(routeTestRequestSchema),
       Silence: component(silenceSchema),
+      FlakyJob: component(flakyJobSchema),
       SilenceRequest: component(silenceRequestSchema),
       EventPage: page('CiEvent'),
       RunPage: page('Run'),
@@ -302,6 +304,29 @@ export const openApiDocument = {
             'the routes and sinks of each event',
           ),
         },
+      ),
+    },
+    '/v1/flaky-jobs': {
+      get: read(
+        'the flakiest jobs first: how often each job (by repository, pipeline and job name) passed after a failed try in the same run',
+        [
+          globList('repository', 'repository.name'),
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'at most this many',
+            schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          },
+        ],
+        json(
+          {
+            type: 'object',
+            required: ['items'],
+            additionalProperties: false,
+            properties: { items: { type: 'array', items: ref('FlakyJob') } },
+          },
+          'flaky jobs, most often first',
+        ),
       ),
     },
     '/v1/silences': {

@@ -17,6 +17,7 @@ import {
 } from '../routing/noise-gates';
 import { isNewerJob } from '../event/latest-jobs';
 import { createRepeatState } from './repeat-state';
+import { flakyJobsKey } from './flaky-jobs-key';
 import { createResolveTargets } from './resolve-targets';
 import type { Notification } from '../../sinks/sink';
 import { notificationId, notifiedKey } from './notification-keys';
@@ -158,7 +159,7 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     const before = (await runs.get(event)).jobs.find((j) => j.job?.name === name);
     if (!before || !failingStatuses.has(before.status) || !isNewerJob(event, before)) return false;
     await redis.zincrby(
-      `${prefix}:flaky-jobs`,
+      flakyJobsKey(prefix),
       1,
       [event.repository.name, event.pipeline.name, name].join('\n'),
     );

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import { flakyNote } from '../../src/event/flaky-note';
@@ -253,11 +252,15 @@ ${routes}
     await post(job('12', 'success', 2));
     assert.equal(queued(), 1);
     await waitFor(() => hook.requests.length === 1);
-    const counts = new Redis(redis.url);
-    try {
-      assert.equal(await counts.zscore(`${relay.prefix}:flaky-jobs`, 'acme/web\nCI\ne2e (chrome)'), '1');
-    } finally {
-      counts.disconnect();
-    }
+    const url = '/v1/flaky-jobs?repository=acme/*';
+    const res = await request(relay.url).get(url).set('authorization', `Bearer ${apiKey}`);
+    checkAgainstOpenApi('GET', url, res.status, res.body);
+    assert.deepEqual(res.body, {
+      items: [{ repository: 'acme/web', pipeline: 'CI', job: 'e2e (chrome)', count: 1 }],
+    });
+    const none = await request(relay.url)
+      .get('/v1/flaky-jobs?repository=other/*')
+      .set('authorization', `Bearer ${apiKey}`);
+    assert.deepEqual(none.body, { items: [] });
   });
 });
