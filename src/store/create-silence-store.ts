@@ -90,6 +90,22 @@ export function createSilenceStore(deps: {
   const { redis, prefix, now = Date.now, keepExpiredMs = 7 * 24 * 3600 * 1000 } = deps;
   const key = `${prefix}:silences`;
   const ulid = monotonicFactory();
+  // Compiled matches by silence id: the router checks every notification against every silence.
+  const compiled = new Map<string, ReturnType<typeof compileSilenceMatch> | null>();
+  const compiledMatch = (s: StoredSilence) => {
+    let route = compiled.get(s.id);
+    if (route === undefined) {
+      try {
+        route = compileSilenceMatch(s.match);
+      } catch {
+        // Checked when it was made; a silence that no longer compiles matches nothing.
+        route = null;
+      }
+      if (compiled.size > 1000) compiled.clear();
+      compiled.set(s.id, route);
+    }
+    return route;
+  };
   const withState = (s: StoredSilence, at: number): Silence => ({
     ...s,
     state: Date.parse(s.endsAt) <= at ? 'expired' : Date.parse(s.startsAt) > at ? 'pending' : 'active',
@@ -148,11 +164,8 @@ export function createSilenceStore(deps: {
       const at = now();
       for (const s of await all()) {
         if (withState(s, at).state !== 'active') continue;
-        try {
-          if (matchesRoute(compileSilenceMatch(s.match), event)) return withState(s, at);
-        } catch {
-          // Checked when it was made; a silence that no longer compiles matches nothing.
-        }
+        const route = compiledMatch(s);
+        if (route && matchesRoute(route, event)) return withState(s, at);
       }
       return undefined;
     },
