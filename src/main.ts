@@ -11,6 +11,7 @@ import { routeTest } from './cli/route-test';
 import { sendTest } from './cli/send-test';
 import { createApiClient } from './cli/api-client';
 import { formatDelivery, listDeliveries, retryDeliveries } from './cli/deliveries-command';
+import { addSilence, expireSilence, formatSilence, listSilences } from './cli/silence-command';
 import { replay } from './cli/replay-command';
 import type { RouteMatchConfig } from './config/config-schema';
 import { ConfigError } from './config/config-error';
@@ -258,6 +259,53 @@ const viaApi =
       process.exitCode = 1;
     }
   };
+
+const silence = program.command('silence').description('add, list and expire silences through the API');
+apiOptions(
+  silence
+    .command('add')
+    .description('silence matching notifications for a while (every relay instance honours it)')
+    .option(
+      '-m, --match <key=value>',
+      'a route match key (repeatable; a key twice is "any of"; globs)',
+      collect,
+      [] as string[],
+    )
+    .option('--for <duration>', 'how long from now: 30m, 2h, 1d')
+    .option('--until <time>', 'or until when (ISO 8601)')
+    .requiredOption('-c, --comment <text>', 'why (shown with every notification it silences)')
+    .option('--all', 'allow a silence with no --match (it silences everything)'),
+).action(
+  viaApi(
+    async (opts: {
+      url?: string;
+      match: string[];
+      for?: string;
+      until?: string;
+      comment: string;
+      all?: boolean;
+    }) => {
+      console.log(formatSilence(await addSilence(createApiClient({ url: opts.url }), opts)));
+    },
+  ),
+);
+apiOptions(
+  silence
+    .command('list')
+    .description('active and pending silences')
+    .option('--expired', 'include expired ones'),
+).action(
+  viaApi(async (opts: { url?: string; expired?: boolean }) => {
+    const items = await listSilences(createApiClient({ url: opts.url }), opts.expired === true);
+    for (const s of items) console.log(formatSilence(s));
+    if (items.length === 0) console.error('no silences');
+  }),
+);
+apiOptions(silence.command('expire').description('end a silence now').argument('<id>', 'silence id')).action(
+  viaApi(async (id: string, opts: { url?: string }) => {
+    console.log(formatSilence(await expireSilence(createApiClient({ url: opts.url }), id)));
+  }),
+);
 
 const deliveries = program.command('deliveries').description('list and retry deliveries through the API');
 apiOptions(

@@ -8,6 +8,9 @@ export const defaultSubjectTemplate = '{{headline}}';
 export const defaultTextTemplate = `{{headline}}
 
 Status:        {{statusLabel}}{{#if change}} ({{change}}){{/if}}
+{{#if flakyNote}}
+Flaky:         {{flakyNote}}
+{{/if}}
 Repository:    {{event.repository.name}}{{#if event.repository.url}} <{{event.repository.url}}>{{/if}}
 {{#if event.branch}}
 Branch:        {{event.branch}}
@@ -69,6 +72,7 @@ export const defaultHtmlTemplate = `<!DOCTYPE html>
 <tr><td style="padding:8px 24px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:14px;">
 <tr><th style="${th}">Status</th><td style="${td}"><strong style="color:{{statusColor}};">{{statusLabel}}</strong>{{#if change}} ({{change}}){{/if}}</td></tr>
+{{#if flakyNote}}<tr><th style="${th}">Flaky</th><td style="${td}">{{flakyNote}}</td></tr>{{/if}}
 <tr><th style="${th}">Repository</th><td style="${td}">{{#if event.repository.url}}<a href="{{event.repository.url}}" style="${link}">{{event.repository.name}}</a>{{else}}{{event.repository.name}}{{/if}}</td></tr>
 {{#if event.branch}}
 <tr><th style="${th}">Branch</th><td style="${td}"><code>{{event.branch}}</code></td></tr>

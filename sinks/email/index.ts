@@ -16,6 +16,7 @@ import {
   type EmailTemplates,
 } from './render-email';
 import { createRedactor, describeSmtp, smtpOptions, smtpSecrets } from './smtp-options';
+import { createFailureStreaks } from './failure-streaks';
 import { messageIdDomain, threadHeaders } from './thread-headers';
 import { emailSkipReason, isFailure } from './wants-email';
 
@@ -30,13 +31,30 @@ function authorAddress(event: CiEvent): string | undefined {
 }
 
 /**
+ * A groupWait window's jobs as one run for the mail: the run failed when any of them did. Timing and the
+ * job are the last event's and are left out.
+ */
+function groupAsRun(latest: CiEvent, jobs: readonly CiEvent[]): CiEvent {
+  const failed = jobs.find((j) => isFailure(j));
+  const status = failed?.status ?? latest.status;
+  const run: CiEvent = { ...latest, kind: 'pipeline', status, providerStatus: status };
+  delete run.job;
+  delete run.durationMs;
+  delete run.finishedAt;
+  return run;
+}
+
+/**
  * Mails finished pipelines (by default) as HTML + plain text over SMTP, through a connection pool made
- * once per sink. Every mail about one run threads together (see {@link threadHeaders}); its Message-ID
+ * once per sink. Every mail about one run threads together (see {@link threadHeaders}), and so do the
+ * runs of one failing streak with the mail of the run that fixes it (see {@link createFailureStreaks}); its Message-ID
  * is the notification id, so a retry that repeats a mail the server had already taken is the same
  * message. 4xx replies and connection failures are retried, 5xx replies dead-letter the notification.
  */
 export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
-  const { log, runs, now = Date.now } = deps;
+  const { log, runs, redis, keyPrefix = `ci-relay:sink:${config.id}`, now = Date.now } = deps;
+  // Without Redis (send-test) each run is its own thread.
+  const streaks = redis ? createFailureStreaks({ redis, keyPrefix }) : undefined;
   const name = `email[${config.id}]`;
   const timeoutMs = config.timeoutMs ?? defaultEmailTimeoutMs;
   const redact = createRedactor(smtpSecrets(config.smtp));
@@ -81,10 +99,15 @@ export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
     id: config.id,
     type: 'email',
     async deliver(notification) {
-      const { event } = notification;
       // Checked against emailRouteOptionsSchema when the config loaded.
       const routeOptions = (notification.options ?? {}) as EmailRouteOptions;
-      if (emailSkipReason(config, notification) !== undefined) return 'skipped';
+      // A groupWait notification is one mail about the run, listing the jobs the sink's filter takes.
+      const wanted = notification.group?.events.filter(
+        (e) => emailSkipReason(config, { ...notification, event: e }) === undefined,
+      );
+      if (wanted ? wanted.length === 0 : emailSkipReason(config, notification) !== undefined)
+        return 'skipped';
+      const event = wanted ? groupAsRun(notification.event, wanted) : notification.event;
 
       const author =
         (routeOptions.notifyAuthor ?? config.notifyAuthor ?? false) && isFailure(event)
@@ -95,12 +118,12 @@ export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
 
       const context = emailContext({
         event,
-        snapshot: await snapshotOf(event),
+        snapshot: wanted ? { version: 0, pipeline: event, jobs: wanted } : await snapshotOf(event),
         route: notification.route,
         sink: config.id,
       });
       const { subject, text, html } = renderEmail(context, templatesFor(routeOptions.templates));
-      const thread = threadHeaders(notification.id, event, domain);
+      const thread = threadHeaders(notification.id, event, domain, await streaks?.threadOf(event));
 
       let info: SMTPSentMessageInfo;
       try {
@@ -139,6 +162,7 @@ export function createEmailSink(config: EmailSinkConfig, deps: SinkDeps): Sink {
           `${name}: some recipients were refused`,
         );
       }
+      await streaks?.sent(event);
       log.debug(
         { notification: notification.id, messageId: thread.messageId, recipients: info.accepted.length },
         `${name}: sent`,

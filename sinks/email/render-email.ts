@@ -1,5 +1,6 @@
 import { failingStatuses } from '../../src/event/failing-statuses';
 import type { CiEvent, CiStatus, Transition } from '../../src/event/ci-event-schema';
+import { flakyNote } from '../../src/event/flaky-note';
 import { compileTemplate, templateProblem, type Template } from '../template/compile-template';
 import { messageFacts, type MessageFacts } from '../template/message-facts';
 import type { RunSnapshot } from '../../src/contracts/sink';
@@ -34,6 +35,8 @@ export interface EmailContext extends MessageFacts {
   failedJobs: FailedJob[];
   /** Link to the run (the job's link for a job event without one). */
   runUrl: string | undefined;
+  /** `passed on attempt 2 after failing: flaky?` when the router marked the event flaky. */
+  flakyNote: string | undefined;
   /** The route that matched. */
   route: string;
   /** The sink's id. */
@@ -151,6 +154,7 @@ export function emailContext(input: {
     statusColor: statusColors[event.status],
     failedJobs: failedJobsOf(event, input.snapshot),
     runUrl: event.pipeline.url ?? facts.url,
+    flakyNote: flakyNote(event),
     route: input.route,
     sink: input.sink,
   };

@@ -47,23 +47,31 @@ function threadIndex(event: CiEvent, digest: Buffer): string {
 }
 
 /**
- * Headers that thread every mail about one run together. Each mail's Message-ID is minted from the
+ * Headers that thread every mail about one run together; with `streak` (the run that started a
+ * series' failing streak), mails of later runs of that streak, and the one that fixes it, join the
+ * streak's thread (References names both roots). Each mail's Message-ID is minted from the
  * notification id, so a retried send is the same message to the reader's client; In-Reply-To and
  * References name one root id per run. That root is never sent itself: Thunderbird, Apple Mail and
  * Gmail thread mails that share a parent they never saw, and the sink needs no state to know which
  * mail came first. Gmail also wants the subjects to match; Outlook goes by Thread-Index.
  */
-export function threadHeaders(notificationId: string, event: CiEvent, domain: string): ThreadHeaders {
-  const digest = runDigest(event);
-  const root = runThreadId(event, domain);
-  const number = event.pipeline.number !== undefined ? ` #${event.pipeline.number}` : '';
+export function threadHeaders(
+  notificationId: string,
+  event: CiEvent,
+  domain: string,
+  streak: CiEvent = event,
+): ThreadHeaders {
+  const digest = runDigest(streak);
+  const root = runThreadId(streak, domain);
+  const ownRoot = runThreadId(event, domain);
+  const number = streak.pipeline.number !== undefined ? ` #${streak.pipeline.number}` : '';
   return {
     messageId: `<${idLeft(notificationId)}@${domain}>`,
     inReplyTo: root,
-    references: root,
+    references: ownRoot === root ? root : `${root} ${ownRoot}`,
     headers: {
-      'Thread-Topic': `[${event.repository.name}] ${event.pipeline.name}${number}`,
-      'Thread-Index': threadIndex(event, digest),
+      'Thread-Topic': `[${streak.repository.name}] ${streak.pipeline.name}${number}`,
+      'Thread-Index': threadIndex(streak, digest),
     },
   };
 }

@@ -24,14 +24,18 @@ export function createHttpSink(config: HttpSinkConfig, deps: SinkDeps): Sink {
     async deliver(notification) {
       const { event } = notification;
       const sentAt = now();
-      const cdevents = config.format === 'cdevents';
+      const { group } = notification;
+      // A route's groupWait notification is one envelope in either format: `data` is the newest event
+      // and `group.events` every job event of the window (docs/noise-control.md).
+      const cdevents = config.format === 'cdevents' && group === undefined;
       const body = JSON.stringify(
         cdevents
           ? toCloudEvent(notification, new Date(sentAt))
           : {
-              type: `ci.${event.kind}.${event.status}`,
+              type: group ? 'ci.job.group' : `ci.${event.kind}.${event.status}`,
               timestamp: new Date(sentAt).toISOString(),
               data: event,
+              ...(group && { group: { id: group.id, count: group.events.length, events: group.events } }),
             },
       );
       const timestamp = Math.floor(sentAt / 1000);

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogLevel, WebAPIPlatformError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import { Agent, fetch as undiciFetch } from 'undici';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { seriesKey } from '../../src/event/run-identity';
 import { RateLimitedError, RetryableDeliveryError } from '../../src/contracts/delivery-errors';
 import type { Notification, RunSnapshots, Sink, SinkDeps } from '../../src/contracts/sink';
 import { createChannelRateLimiter } from './channel-rate-limiter';
@@ -19,7 +21,13 @@ import {
   type RenderOptions,
   type SlackMessage,
 } from './render-slack-message';
-import { renderFailureBroadcast, renderJobReply, type SlackReply } from './render-slack-reply';
+import {
+  renderFailureBroadcast,
+  renderFixedReply,
+  renderGroupReply,
+  renderJobReply,
+  type SlackReply,
+} from './render-slack-reply';
 import { createRunMessageStore, type RunMessageStore } from './run-message-store';
 import { isFailing, runView } from '../template/run-view';
 import { slackDeliveryError } from './slack-delivery-error';
@@ -194,7 +202,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
     notification: Notification,
     channel: string,
     render: RenderOptions,
-    state: { store: RunMessageStore; runs: RunSnapshots; key: string },
+    state: { store: RunMessageStore; runs: RunSnapshots; key: string; redis: Redis },
   ): Promise<void | 'skipped'> => {
     const { event, runVersion } = notification;
     const { store, key } = state;
@@ -211,27 +219,36 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
     const version = Math.max(snapshot.version, runVersion ?? 0);
     const failingNow = isFailing(view.run.status);
     const done = new Set(message?.done);
+    const mentioned = `mention:${view.attempt}`;
+    const cardCc = `cc:${view.attempt}`;
     let sent = false;
 
+    // A failure is shown once in the channel, and its people are mentioned once per run state.
+    // The run's message is posted when the run starts and then edited in place; an edit notifies
+    // nobody and the message may be far up the channel by the time the run fails. So the alert is a
+    // thread reply broadcast to the channel (`reply_broadcast`): it lands where people read, next to
+    // the failed jobs' replies, and carries the mention. The message itself carries the mention only
+    // when it is posted already red: then it is the alert, and no broadcast follows.
     const posted = async (at: { channel: string; ts: string }) => {
       await store.posted(key, { ...at, renderedVersion: version });
       done.clear();
-      // A message posted already red needs no broadcast: it is in the channel itself.
       if (failingNow) {
-        await store.markDone(key, `broadcast:${view.attempt}`);
-        done.add(`broadcast:${view.attempt}`);
+        const what = [`broadcast:${view.attempt}`, mentioned, cardCc];
+        await store.markDone(key, ...what);
+        for (const w of what) done.add(w);
       }
       log.debug({ run: event.pipeline.id, ...at }, `[sink] ${name}: posted the run message`);
     };
 
     if (message === undefined) {
-      const at = await post(channel, renderSlackMessage(view, render));
+      const at = await post(channel, renderSlackMessage(view, { ...render, mention: failingNow }));
       await posted(at);
       message = { ...at, renderedVersion: version, done };
       sent = true;
     } else if (outdated) {
       // Rendered from the snapshot, not from this event: the newest state wins.
-      const at = await update(pace, message, channel, renderSlackMessage(view, render));
+      const card = { ...render, mention: done.has(cardCc) };
+      const at = await update(pace, message, channel, renderSlackMessage(view, card));
       if (at.reposted) await posted(at);
       else await store.rendered(key, version);
       message = { ...message, ...at, renderedVersion: version };
@@ -243,16 +260,74 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       );
     }
 
-    // Thread replies belong to this notification's own event; stale attempts stay quiet.
-    if (attemptOf(event) === view.attempt && isFailing(event.status)) {
+    // A groupWait notification's failed jobs get one reply between them.
+    const groupFailed = (notification.group?.events ?? []).filter(
+      (e) =>
+        e.kind === 'job' &&
+        isFailing(e.status) &&
+        attemptOf(e) === view.attempt &&
+        !done.has(`reply:${view.attempt}:${e.job?.id ?? ''}`),
+    );
+    if (groupFailed.length > 0) {
+      const replyRender = { ...render, mention: !done.has(mentioned) };
+      await reply(pace, message.channel, message.ts, renderGroupReply(groupFailed, view.run, replyRender));
+      const what = groupFailed.map((e) => `reply:${view.attempt}:${e.job?.id ?? ''}`);
+      await store.markDone(key, ...what, mentioned);
+      for (const w of [...what, mentioned]) done.add(w);
+      sent = true;
+    } else if (
+      notification.group === undefined &&
+      attemptOf(event) === view.attempt &&
+      isFailing(event.status)
+    ) {
+      // Thread replies belong to this notification's own event; stale attempts stay quiet.
       const what =
         event.kind === 'job' ? `reply:${view.attempt}:${event.job?.id ?? ''}` : `broadcast:${view.attempt}`;
       if (!done.has(what)) {
+        const replyRender = { ...render, mention: !done.has(mentioned) };
         if (event.kind === 'job')
-          await reply(pace, message.channel, message.ts, renderJobReply(event, view.run, render));
-        else await reply(pace, message.channel, message.ts, renderFailureBroadcast(view.run, render), true);
-        await store.markDone(key, what);
+          await reply(pace, message.channel, message.ts, renderJobReply(event, view.run, replyRender));
+        else
+          await reply(pace, message.channel, message.ts, renderFailureBroadcast(view.run, replyRender), true);
+        await store.markDone(key, what, mentioned);
+        done.add(what).add(mentioned);
         sent = true;
+      }
+    }
+
+    // A run that passes after a failure was shown in its thread (a re-run that went green) gets a short
+    // "fixed" reply, so that the failure's broadcast copy in the channel does not stand red alone.
+    const fixed = `fixed:${view.attempt}`;
+    const failureShown = [...done].some((d) => d.startsWith('broadcast:') || d.startsWith('reply:'));
+    if (
+      event.kind === 'pipeline' &&
+      attemptOf(event) === view.attempt &&
+      view.run.status === 'success' &&
+      failureShown &&
+      !done.has(fixed)
+    ) {
+      await reply(pace, message.channel, message.ts, renderFixedReply(view.run, render));
+      await store.markDone(key, fixed);
+      done.add(fixed);
+      sent = true;
+    }
+    // Across runs: the first red run of a series (per channel) is remembered; the run that fixes the
+    // series answers in that run's thread, whose broadcast copy would otherwise stand red. Both runs'
+    // deliveries of one channel hold this run's lock, so one of them replies.
+    if (event.kind === 'pipeline' && attemptOf(event) === view.attempt) {
+      const streak = `${keyPrefix}:streak:${seriesKey(event)}:${channel}`;
+      if (failingNow) await state.redis.set(streak, key, 'EX', 30 * 24 * 3600, 'NX');
+      else if (event.transition === 'fixed' && view.run.status === 'success') {
+        const failedKey = await state.redis.get(streak);
+        if (failedKey !== null && failedKey !== key) {
+          const failed = await store.read(failedKey);
+          if (failed && !failed.done.has('fixed:later')) {
+            await reply(pace, failed.channel, failed.ts, renderFixedReply(view.run, render));
+            await store.markDone(failedKey, 'fixed:later');
+            sent = true;
+          }
+        }
+        await state.redis.del(streak);
       }
     }
     return sent ? undefined : 'skipped';
@@ -266,7 +341,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
       const channel = options?.channel ?? config.channel;
       const render: RenderOptions = { templates: templatesFor(options?.templates), mentions };
       const { event } = notification;
-      if (!store || !runs) {
+      if (!store || !runs || !redis) {
         await pacer()(channel, 'chat.postMessage');
         await post(channel, renderSlackMessage(runView(undefined, event), render));
         return;
@@ -280,7 +355,7 @@ export function createSlackSink(config: SlackSinkConfig, deps: SinkDeps): Sink {
           'timeout',
         );
       try {
-        return await sync(notification, channel, render, { store, runs, key });
+        return await sync(notification, channel, render, { store, runs, key, redis });
       } finally {
         await release();
       }

@@ -1,4 +1,5 @@
 import type { CiEvent } from '../../src/event/ci-event-schema';
+import { flakyNote } from '../../src/event/flaky-note';
 import { formatDuration } from '../template/compile-template';
 import { messageFacts } from '../template/message-facts';
 import { escapeMrkdwn, mrkdwnLink, truncateMrkdwn } from './mrkdwn';
@@ -49,6 +50,11 @@ export interface RenderOptions {
   templates: SlackTemplateSet;
   /** email or login (lower case) to Slack user id. */
   mentions?: ReadonlyMap<string, string>;
+  /**
+   * Whether this message or reply mentions the people behind a failure (`cc @…`); the sink says it once
+   * per run state. @defaultValue true
+   */
+  mention?: boolean;
 }
 
 const mrkdwn = (text: string, max: number): MrkdwnText => ({
@@ -167,7 +173,10 @@ export function renderSlackMessage(view: RunView, options: RenderOptions): Slack
   const context = slackTemplateContext(run);
   const failing = isFailing(run.status);
   const failedJobs = jobs.filter((j) => isFailing(j.status));
-  const cc = failing ? ccLine(mentionedUsers([run, ...failedJobs], options.mentions)) : undefined;
+  const cc =
+    failing && options.mention !== false
+      ? ccLine(mentionedUsers([run, ...failedJobs], options.mentions))
+      : undefined;
 
   const blocks: SlackBlock[] = [
     {
@@ -181,6 +190,9 @@ export function renderSlackMessage(view: RunView, options: RenderOptions): Slack
   if (cc !== undefined) blocks.push({ type: 'context', elements: [mrkdwn(cc, maxContextText)] });
 
   const details: SlackBlock[] = [{ type: 'section', fields: fields(run) }];
+  const flaky = flakyNote(run);
+  if (flaky !== undefined)
+    details.push({ type: 'context', elements: [mrkdwn(`:warning: ${escapeMrkdwn(flaky)}`, maxContextText)] });
   if (jobs.length > 0)
     details.push({ type: 'context', elements: [mrkdwn(`Jobs: ${jobCounts(jobs)}`, maxContextText)] });
   if (failedJobs.length > 0)

@@ -10,7 +10,11 @@ export interface RunMessage {
   ts: string;
   /** The run snapshot version the message was last rendered from. */
   renderedVersion: number;
-  /** Things already done for the run in this message's thread: `reply:<attempt>:<jobId>`, `broadcast:<attempt>`. */
+  /**
+   * Things already done for the run in this message's thread: `reply:<attempt>:<jobId>`,
+   * `broadcast:<attempt>`, `mention:<attempt>` (the people behind the attempt's failure were mentioned),
+   * `cc:<attempt>` (the message itself carries that mention), `fixed:<attempt>` (the "fixed" reply).
+   */
   done: ReadonlySet<string>;
 }
 
@@ -25,9 +29,11 @@ export interface RunMessageStore {
   posted(key: string, message: { channel: string; ts: string; renderedVersion: number }): Promise<void>;
   /** Records that the message now shows snapshot `version`. */
   rendered(key: string, version: number): Promise<void>;
-  /** Records a thread action (`reply:...`, `broadcast:...`) as done. */
-  markDone(key: string, what: string): Promise<void>;
+  /** Records thread actions (`reply:...`, `broadcast:...`, ...) as done. */
+  markDone(key: string, ...what: string[]): Promise<void>;
 }
+
+const doneKinds = /^(?:reply|broadcast|mention|cc|fixed):/;
 
 /** Options of {@link createRunMessageStore}. */
 export interface RunMessageStoreOptions {
@@ -56,9 +62,7 @@ export function createRunMessageStore(options: RunMessageStoreOptions): RunMessa
     async read(key) {
       const hash = await redis.hgetall(key);
       if (hash.ts === undefined || hash.channel === undefined) return undefined;
-      const done = new Set(
-        Object.keys(hash).filter((field) => field.startsWith('reply:') || field.startsWith('broadcast:')),
-      );
+      const done = new Set(Object.keys(hash).filter((field) => doneKinds.test(field)));
       return { channel: hash.channel, ts: hash.ts, renderedVersion: Number(hash.renderedVersion ?? 0), done };
     },
     async posted(key, message) {
@@ -76,8 +80,8 @@ export function createRunMessageStore(options: RunMessageStoreOptions): RunMessa
     async rendered(key, version) {
       await touch(key, { renderedVersion: String(version) });
     },
-    async markDone(key, what) {
-      await touch(key, { [what]: '1' });
+    async markDone(key, ...what) {
+      await touch(key, Object.fromEntries(what.map((w) => [w, '1'])));
     },
   };
 }

@@ -3,6 +3,7 @@ import type { CiEvent, CiStatus } from '../../src/event/ci-event-schema';
 import type { RunSnapshot } from '../../src/contracts/sink';
 import { attemptOf } from '../../src/event/attempt-of';
 import { isFinished } from '../../src/event/finished-statuses';
+import { latestJobsByName } from '../../src/event/latest-jobs';
 
 /** One run as a run message (Slack, Discord) shows it: the latest attempt, its status and its jobs. */
 export interface RunView {
@@ -10,7 +11,10 @@ export interface RunView {
   run: CiEvent;
   /** The attempt shown; jobs of older attempts are hidden once a newer one exists. */
   attempt: number;
-  /** Jobs of {@link attempt}, oldest first. */
+  /**
+   * Jobs as they ended, oldest first: those of {@link attempt}, and jobs of older attempts that passed
+   * (or were skipped) and have not run again (GitHub's "re-run failed jobs" only re-runs some).
+   */
   jobs: CiEvent[];
 }
 
@@ -38,17 +42,22 @@ function statusFromJobs(jobs: readonly CiEvent[]): CiStatus {
  */
 export function runView(snapshot: RunSnapshot | undefined, event: CiEvent): RunView {
   let pipeline = snapshot?.pipeline;
-  const jobs = [...(snapshot?.jobs ?? [])];
   if (event.kind === 'pipeline' && pipeline === undefined) pipeline = event;
-  if (event.kind === 'job' && !jobs.some((j) => j.job?.id === event.job?.id)) jobs.push(event);
+  const jobs = latestJobsByName([
+    ...(snapshot?.jobs ?? []),
+    ...(event.kind === 'job' && !snapshot?.jobs.some((j) => j.job?.id === event.job?.id) ? [event] : []),
+  ]);
 
   const attempt = Math.max(
     attemptOf(event),
     pipeline ? attemptOf(pipeline) : 1,
     ...jobs.map((j) => attemptOf(j)),
   );
+  // The snapshot holds one job per name (its latest state). A job that failed or was cancelled in an
+  // older attempt is being re-run in this one (GitHub re-runs those with "re-run failed jobs", and all
+  // of them otherwise), so only the ones that passed carry over.
   const current = jobs
-    .filter((j) => attemptOf(j) === attempt)
+    .filter((j) => attemptOf(j) === attempt || j.status === 'success' || j.status === 'skipped')
     .sort((a, b) => timeOf(a) - timeOf(b) || (a.job?.name ?? '').localeCompare(b.job?.name ?? ''));
 
   // Job events carry less (GitHub's have no run number, commit message or author): the pipeline
@@ -71,6 +80,7 @@ export function runView(snapshot: RunSnapshot | undefined, event: CiEvent): RunV
     delete run.durationMs;
     delete run.finishedAt;
     delete run.transition;
+    delete run.flaky;
     if (base.kind === 'job') delete run.startedAt;
   }
   return { run, attempt, jobs: current };

@@ -8,6 +8,8 @@ import { eventsRoutes } from './routes/events-routes';
 import { insightsRoutes } from './routes/insights-routes';
 import { replayRoutes } from './routes/replay-routes';
 import { routeTestRoutes } from './routes/route-test-routes';
+import { silencesRoutes } from './routes/silences-routes';
+import { flakyJobsRoutes } from './routes/flaky-jobs-routes';
 import { streamRoutes } from './routes/stream-routes';
 import { whoamiRoutes } from './routes/whoami-routes';
 
@@ -31,6 +33,8 @@ export function createApiRouter(deps: ApiDeps): ApiRouter {
   router.use(deliveriesRoutes(deps));
   router.use(replayRoutes(deps));
   router.use(routeTestRoutes(deps));
+  router.use(silencesRoutes(deps));
+  router.use(flakyJobsRoutes(deps));
   router.use(auditRoutes(deps));
   router.use(insightsRoutes(deps));
   router.use(whoamiRoutes(deps));

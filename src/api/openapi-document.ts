@@ -3,8 +3,10 @@ import { insightEventBudget, insightWindows } from '../insights/compute-insights
 import { auditActions, auditEntrySchema } from '../store/create-audit-log';
 import { deliverySchema, deliveryStates } from '../store/delivery-record';
 import { runItemSchema } from '../store/run-board-item';
+import { silenceRequestSchema, silenceSchema, silenceStates } from '../store/create-silence-store';
 import { replayRequestSchema } from './routes/replay-routes';
 import { routeTestRequestSchema } from './routes/route-test-routes';
+import { flakyJobSchema } from './routes/flaky-jobs-routes';
 
 type Json = Record<string, unknown>;
 
@@ -99,7 +101,10 @@ const suppression = {
   required: ['kind', 'reason'],
   additionalProperties: false,
   properties: {
-    kind: { type: 'string', enum: ['sinkFilter', 'dedup', 'silence', 'timeWindow', 'grouping'] },
+    kind: {
+      type: 'string',
+      enum: ['sinkFilter', 'dedup', 'silence', 'timeWindow', 'after', 'repeatInterval', 'grouping'],
+    },
     reason: { type: 'string' },
   },
 };
@@ -111,7 +116,7 @@ export const openApiDocument = {
     title: 'ci-relay real-time API',
     version: '1',
     description:
-      'Events, the run board, deliveries, retry and replay, route tests, the audit log and a live stream. `/v1` only changes compatibly (fields may be added).',
+      'Events, the run board, deliveries, retry and replay, route tests, silences, the audit log and a live stream. `/v1` only changes compatibly (fields may be added).',
   },
   jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
   servers: [{ url: '/' }],
@@ -143,6 +148,9 @@ export const openApiDocument = {
       AuditEntry: component(auditEntrySchema),
       ReplayRequest: component(replayRequestSchema),
       RouteTestRequest: component(routeTestRequestSchema),
+      Silence: component(silenceSchema),
+      FlakyJob: component(flakyJobSchema),
+      SilenceRequest: component(silenceRequestSchema),
       EventPage: page('CiEvent'),
       RunPage: page('Run'),
       DeliveryPage: page('Delivery'),
@@ -298,6 +306,58 @@ export const openApiDocument = {
             'the routes and sinks of each event',
           ),
         },
+      ),
+    },
+    '/v1/flaky-jobs': {
+      get: read(
+        'the flakiest jobs first: how often each job (by repository, pipeline and job name) passed after a failed try in the same run',
+        [
+          globList('repository', 'repository.name'),
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'at most this many',
+            schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          },
+        ],
+        json(
+          {
+            type: 'object',
+            required: ['items'],
+            additionalProperties: false,
+            properties: { items: { type: 'array', items: ref('FlakyJob') } },
+          },
+          'flaky jobs, most often first',
+        ),
+      ),
+    },
+    '/v1/silences': {
+      get: read(
+        'silences, newest first (expired ones are kept 7 days)',
+        [{ name: 'state', ...stringList('state', silenceStates) }],
+        json(
+          {
+            type: 'object',
+            required: ['items'],
+            additionalProperties: false,
+            properties: { items: { type: 'array', items: ref('Silence') } },
+          },
+          'the silences',
+        ),
+      ),
+      post: write(
+        'silence the notifications that match (route match keys) from startsAt until endsAt; every instance honours it',
+        ref('SilenceRequest'),
+        { '201': json(ref('Silence'), 'the silence') },
+      ),
+    },
+    '/v1/silences/{id}': {
+      get: read('one silence', [idParam('silence id')], json(ref('Silence'), 'the silence')),
+      delete: write(
+        'expire a silence now (it is kept, expired, for 7 days)',
+        undefined,
+        { '200': json(ref('Silence'), 'the silence, expired') },
+        [idParam('silence id')],
       ),
     },
     '/v1/audit': {

@@ -64,6 +64,8 @@ export interface RelayOptions {
   tlsInFront?: boolean;
   /** Values published in `.env.example` (value to variable name): a config using one is warned about. */
   publishedSecrets?: ReadonlyMap<string, string>;
+  /** The router's and the API's clock (time intervals, repeatInterval, silences); tests pass their own. @defaultValue `Date.now` */
+  now?: () => number;
 }
 
 /** A running relay. */
@@ -182,6 +184,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       metrics,
       records: workerRecords,
       ciMetrics,
+      ...(options.now && { now: options.now }),
     });
     const deliveries = createDeliveryWorkers({
       connection: workerRedis,
@@ -248,6 +251,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     prefix,
     log: log.child({ component: 'api' }),
     authorize: auth.authorize,
+    ...(options.now && { now: options.now }),
   });
   const warningOptions = { host, published: options.publishedSecrets, tlsInFront: options.tlsInFront };
   let warnings = relayWarnings(configStore.current(), warningOptions);

@@ -23,7 +23,7 @@ export function createApiClient(options: ApiClientOptions = {}, env: NodeJS.Proc
   const base = (options.url ?? env.CI_RELAY_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
   const key = options.key ?? env.CI_RELAY_API_KEY;
   const doFetch = options.fetch ?? globalThis.fetch;
-  const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> => {
     if (!key)
       throw new ApiCallError(0, '[cli] set CI_RELAY_API_KEY to an API key (ci-relay api-key makes one)');
     let res: Response;
@@ -56,6 +56,7 @@ export function createApiClient(options: ApiClientOptions = {}, env: NodeJS.Proc
   return {
     get: <T>(path: string) => call<T>('GET', path),
     post: <T>(path: string, body?: unknown) => call<T>('POST', path, body),
+    delete: <T>(path: string) => call<T>('DELETE', path),
   };
 }
 

@@ -2,11 +2,14 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ciStatuses, providerNames, transitions } from '../event/ci-event-schema';
 import { stringEnum } from '../event/string-enum';
 import { anySinkConfigSchema } from '../../sinks';
+import { namedTimeIntervalSchema } from '../routing/time-intervals';
 import { apiConfigSchema } from './api-config-schema';
+import { durationPattern } from './duration';
 import { sourceConfigSchema } from './source-config-schema';
 
 const oneOrMany = <T extends TSchema>(item: T) => Type.Union([item, Type.Array(item, { minItems: 1 })]);
 const glob = Type.String({ minLength: 1 });
+const duration = (description: string) => Type.String({ pattern: durationPattern, description });
 
 /** What a route matches on; every key optional; a list means "any of"; strings are globs. */
 export const routeMatchSchema = Type.Object(
@@ -21,6 +24,12 @@ export const routeMatchSchema = Type.Object(
     kind: Type.Optional(oneOrMany(stringEnum(['pipeline', 'job']))),
     status: Type.Optional(oneOrMany(stringEnum(ciStatuses))),
     transition: Type.Optional(oneOrMany(stringEnum(transitions))),
+    flaky: Type.Optional(
+      Type.Boolean({
+        description:
+          'events the router marked flaky (failed, then passed on a re-run of the same commit), or not',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -35,6 +44,41 @@ export const routeConfigSchema = Type.Object(
     sinks: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'sink ids' }),
     continue: Type.Optional(
       Type.Boolean({ description: 'go on to later routes after a match', default: false }),
+    ),
+    sendResolved: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description:
+          "once this route notified a sink of a failing pipeline (provider, repository, pipeline name, branch), the pipeline's next `fixed` goes to the same sinks through this route even if `match` would not take it",
+      }),
+    ),
+    groupWait: Type.Optional(
+      duration(
+        'job events of one run that arrive within this window become one notification listing them (default 0s: off)',
+      ),
+    ),
+    repeatInterval: Type.Optional(
+      duration('`still_failing` of one pipeline is notified through this route at most once per interval'),
+    ),
+    after: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          '`broken` is notified once the pipeline failed this many times in a row (default 1); its fix only when the failure was notified',
+      }),
+    ),
+    activeTimeIntervals: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'names from the top-level `timeIntervals`: the route sends only within one of them',
+      }),
+    ),
+    muteTimeIntervals: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description:
+          'names from the top-level `timeIntervals`: the route sends nothing within them (recorded as silenced, not held back)',
+      }),
     ),
     options: Type.Optional(
       Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), {
@@ -167,6 +211,12 @@ export const relayConfigSchema = Type.Object(
     sources: Type.Array(sourceConfigSchema, { minItems: 1 }),
     sinks: Type.Array(anySinkConfigSchema),
     routes: Type.Array(routeConfigSchema),
+    timeIntervals: Type.Optional(
+      Type.Array(namedTimeIntervalSchema, {
+        description:
+          "named time intervals (Alertmanager's `time_intervals`), for routes' `activeTimeIntervals` and `muteTimeIntervals`",
+      }),
+    ),
     api: Type.Optional(apiConfigSchema),
   },
   {

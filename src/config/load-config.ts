@@ -7,6 +7,7 @@ import { providers } from '../providers';
 import { sinkConfigChecks, sinkRouteOptionSchemas, type SinkConfig } from '../../sinks';
 import { decodeStandardWebhookSecret } from '../standard-webhooks/standard-webhook-secret';
 import { compileRoute } from '../routing/compile-route';
+import { compileTimeIntervals } from '../routing/time-intervals';
 import type { CompiledRoute } from '../routing/compiled-route';
 import { relayConfigSchema, type RelayConfigFile } from './config-schema';
 import { ConfigError } from './config-error';
@@ -153,6 +154,7 @@ function checkReferences(config: RelayConfigFile, problems: string[]): CompiledR
   });
 
   const sinksById = new Map(config.sinks.map((s) => [s.id, s]));
+  const intervals = compileTimeIntervals(config.timeIntervals, problems);
   const compiled: CompiledRoute[] = [];
   config.routes.forEach((route, i) => {
     for (const sink of route.sinks) {
@@ -172,7 +174,7 @@ function checkReferences(config: RelayConfigFile, problems: string[]): CompiledR
       else for (const problem of sinkOptionChecks(sink, options)) problems.push(`${at}.${problem}`);
     }
     try {
-      compiled.push(compileRoute(route));
+      compiled.push(compileRoute(route, intervals));
     } catch (e) {
       problems.push(`routes[${i}] (${route.name}).${(e as Error).message}`);
     }

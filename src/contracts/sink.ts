@@ -21,6 +21,8 @@ export interface Notification {
   replayOf?: string;
   /** The route's options for this sink (`routes[].options.<sinkId>`), validated by the sink's route-options schema. */
   options?: Record<string, unknown>;
+  /** A route's `groupWait` notification: the job events of one run it stands for, oldest first; `event` is the newest. */
+  group?: { id: string; events: CiEvent[] };
 }
 
 /** What the relay knows of one run: its latest pipeline event and the latest event of each of its jobs. */

@@ -125,6 +125,12 @@ export const ciEventSchema = Type.Composite(
       deliveryId: text("provider's delivery id, or a digest of the body"),
       receivedAt: Type.String({ format: 'date-time' }),
       transition: Type.Optional(stringEnum(transitions, 'set by the router for finished pipelines')),
+      flaky: Type.Optional(
+        Type.Boolean({
+          description:
+            'set by the router: this pipeline or job passed on a re-run of the same commit after it failed',
+        }),
+      ),
     }),
     ciEventBodySchema,
   ],

@@ -1,13 +1,28 @@
-import { Worker, type ConnectionOptions } from 'bullmq';
+import { createHash } from 'node:crypto';
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ConfigStore } from '../config/config-store';
 import type { CiEvent } from '../event/ci-event-schema';
 import type { RelayMetrics } from '../metrics/create-metrics';
-import { matchRoutes } from '../routing/match-routes';
+import { failingStatuses } from '../event/failing-statuses';
+import type { CompiledRoute } from '../routing/compiled-route';
+import { matchesRoute } from '../routing/match-routes';
+import {
+  eventForRoute,
+  formatMs,
+  timeWindowReason,
+  type FailureCount,
+  type RouteView,
+} from '../routing/noise-gates';
+import { isNewerJob } from '../event/latest-jobs';
+import { createRepeatState } from './repeat-state';
+import { flakyJobsKey } from './flaky-jobs-key';
+import { createResolveTargets } from './resolve-targets';
 import type { Notification } from '../contracts/sink';
 import { notificationId, notifiedKey } from './notification-keys';
-import { eventQueueName } from './queue-names';
+import { eventQueueName, groupQueueName } from './queue-names';
+import { createGroupStore, type GroupRef } from './create-group-store';
 import { createDeliveryQueues } from './delivery-queues';
 import { createRunStateRecorder } from './record-run-state';
 import { createRunStore } from './create-run-store';
@@ -15,6 +30,21 @@ import { stalledJobOptions } from './stalled-job-options';
 import type { Records } from '../store/create-records';
 import type { CiMetrics } from '../metrics/create-ci-metrics';
 import { deliveryBase } from '../store/create-delivery-store';
+import type { AttemptOutcome } from '../store/delivery-record';
+import { createSilenceStore } from '../store/create-silence-store';
+
+/** One (route, sink) an event goes to; `resolved`: only because the route told the sink of the failure. */
+interface Target extends RouteView {
+  route: CompiledRoute;
+  sinkId: string;
+  resolved: boolean;
+}
+
+/** The id of a `groupWait` window's notification: the same on every flush of the window. */
+export function groupNotificationId(ref: GroupRef): string {
+  const text = ['group', ref.route, ref.sink, ref.run, ref.window].join('\n');
+  return `msg_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+}
 
 /** Options of {@link createRouterWorker}. */
 export interface RouterWorkerOptions {
@@ -56,11 +86,99 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
   const recordRunState = createRunStateRecorder({ redis, prefix });
   const runs = createRunStore({ redis, prefix });
   const queues = createDeliveryQueues({ redis, prefix });
+  const resolveTargets = createResolveTargets({ redis, prefix });
+
+  const repeats = createRepeatState({ redis, prefix });
+  const silences = createSilenceStore({ redis, prefix, now });
+  const groups = createGroupStore({ redis, prefix });
+  const groupQueue = new Queue<GroupRef>(groupQueueName, { connection: redis, prefix });
+  groupQueue.on('error', (err) => log.warn({ err: err.message }, '[router] group queue error'));
+
+  /**
+   * Sends a `groupWait` window's events as one notification. Runs from a delayed job in Redis, so a
+   * worker that dies during the wait loses nothing: another takes the job. Idempotent: the window's
+   * events and the notification id are the same on every run of the job.
+   */
+  const flushGroup = async (ref: GroupRef) => {
+    const config = configStore.current();
+    const sink = config.sinks.get(ref.sink);
+    const r = config.routes.find((candidate) => candidate.name === ref.route);
+    if (!sink || !r) {
+      log.warn(ref, '[router] a group of a route or sink no longer configured was dropped');
+      return;
+    }
+    const events = await groups.flush(ref);
+    const latest = events.at(-1);
+    if (latest === undefined) return;
+    const id = groupNotificationId(ref);
+    await records.deliveries.create(deliveryBase(id, latest, r.name, sink.id, now()), { state: 'pending' });
+    const options = r.options[sink.id];
+    await queues.add(sink, {
+      id,
+      route: r.name,
+      event: latest,
+      runVersion: (await runs.get(latest)).version,
+      ...(options && { options }),
+      group: { id: ref.window, events },
+    });
+    if (r.sendResolved && events.some((e) => failingStatuses.has(e.status)))
+      await resolveTargets.notified(latest, r.name, sink.id);
+    log.info(
+      { route: r.name, sink: sink.id, notification: id, events: events.length },
+      `[router] group of ${events.length} job event${events.length === 1 ? '' : 's'}: one notification`,
+    );
+  };
+
+  /**
+   * The (route, sink) pairs an event goes to, each with the event as its route sees it (`after`): those
+   * of the matched routes, and for a `fixed` pipeline the sinks each `sendResolved` route told of the
+   * series' failure, through that route, whether or not it matches the fix.
+   */
+  const routeTargets = async (
+    routes: readonly CompiledRoute[],
+    event: CiEvent,
+    count: FailureCount | undefined,
+  ): Promise<Target[]> => {
+    const targets: Target[] = [];
+    for (const route of routes) {
+      const view = eventForRoute(route, event, count);
+      if (!matchesRoute(route, view.event)) continue;
+      for (const sinkId of route.sinks) targets.push({ route, sinkId, resolved: false, ...view });
+      if (!route.continue) break;
+    }
+    if (event.transition !== 'fixed') return targets;
+    for (const route of routes) {
+      if (!route.sendResolved) continue;
+      for (const sinkId of await resolveTargets.takeForFix(event, route.name))
+        if (!targets.some((t) => t.route.name === route.name && t.sinkId === sinkId))
+          targets.push({ route, sinkId, resolved: true, event: { ...event, transition: 'fixed' } });
+    }
+    return targets;
+  };
+
+  /** Marks a passing job flaky when the same job (by name) of its run failed before it; counts it per job name. */
+  const flakyJob = async (event: CiEvent): Promise<boolean> => {
+    if (event.kind !== 'job' || event.status !== 'success' || event.job === undefined) return false;
+    const name = event.job.name;
+    const before = (await runs.get(event)).jobs.find((j) => j.job?.name === name);
+    if (!before || !failingStatuses.has(before.status) || !isNewerJob(event, before)) return false;
+    await redis.zincrby(
+      flakyJobsKey(prefix),
+      1,
+      [event.repository.name, event.pipeline.name, name].join('\n'),
+    );
+    return true;
+  };
 
   const route = async (received: CiEvent) => {
     const config = configStore.current();
-    const transition = await recordRunState(received);
-    const event: CiEvent = transition === undefined ? received : { ...received, transition };
+    const state = await recordRunState(received);
+    const flaky = state?.flaky === true || (await flakyJob(received));
+    const event: CiEvent = {
+      ...received,
+      ...(state && { transition: state.transition }),
+      ...(flaky && { flaky: true }),
+    };
     const [runVersion] = await Promise.all([
       runs.record(event),
       records.events.record(event),
@@ -70,49 +188,109 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
         ?.observe(event)
         .catch((err: unknown) => log.debug({ err }, '[router] CI metrics not counted')),
     ]);
-    const matched = matchRoutes(config.routes, event);
+    const targets = await routeTargets(config.routes, event, state);
     const createdAt = now();
+    const at = new Date(createdAt).toISOString();
     let queued = 0;
-    for (const r of matched) {
-      for (const sinkId of r.sinks) {
-        const sink = config.sinks.get(sinkId);
-        if (!sink) continue;
-        const id = notificationId(event, r.name, sinkId);
-        const contentKey = notifiedKey(prefix, event, r.name, sinkId);
-        // First writer wins; the same notification (a retried routing job) still goes through.
-        const claimed = await redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX');
-        const base = deliveryBase(id, event, r.name, sinkId, createdAt);
-        if (claimed === null) {
-          const first = await redis.get(contentKey);
-          if (first !== id) {
-            const error = `an identical notification (${first ?? 'expired'}) was already sent for this run state`;
-            log.debug(
-              { event: event.id, route: r.name, sink: sinkId, notification: id },
-              `[router] ${error}`,
-            );
-            await records.deliveries.create(base, {
-              state: 'skipped',
-              attempt: { at: new Date(createdAt).toISOString(), outcome: 'duplicate', error },
-            });
-            continue;
-          }
-        }
-        await records.deliveries.create(base, { state: 'pending' });
-        const options = r.options[sinkId];
-        const notification: Notification = {
-          id,
-          route: r.name,
-          event,
-          runVersion,
-          ...(options && { options }),
-        };
-        await queues.add(sink, notification);
-        queued++;
+    for (const target of targets) {
+      const { route: r, sinkId, resolved } = target;
+      const sink = config.sinks.get(sinkId);
+      if (!sink) continue;
+      const id = notificationId(event, r.name, sinkId);
+      const base = deliveryBase(id, event, r.name, sinkId, createdAt);
+      const suppress = async (state: 'skipped' | 'silenced', outcome: AttemptOutcome, error: string) => {
+        log.debug(
+          { event: event.id, route: r.name, sink: sinkId, notification: id, outcome },
+          `[router] not sent (${outcome}): ${error}`,
+        );
+        await records.deliveries.create(base, { state, attempt: { at, outcome, error } });
+      };
+      if (target.held !== undefined) {
+        await suppress('skipped', 'after', target.held);
+        continue;
       }
+      const silence = await silences.matching(target.event);
+      if (silence !== undefined) {
+        await suppress(
+          'silenced',
+          'silenced',
+          `silence ${silence.id} by ${silence.createdBy} until ${silence.endsAt}: ${silence.comment}`,
+        );
+        continue;
+      }
+      const window = timeWindowReason(r, createdAt);
+      if (window !== undefined) {
+        await suppress('silenced', 'muted', window);
+        continue;
+      }
+      if (target.event.transition === 'still_failing' && r.repeatIntervalMs !== undefined) {
+        const held = await repeats.held(target.event, r.name, sinkId, r.repeatIntervalMs, createdAt);
+        if (held !== undefined) {
+          await suppress('skipped', 'repeatInterval', held);
+          continue;
+        }
+      }
+      const contentKey = notifiedKey(prefix, event, r.name, sinkId);
+      // First writer wins; the same notification (a retried routing job) still goes through.
+      const claimed = await redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX');
+      if (claimed === null) {
+        const first = await redis.get(contentKey);
+        if (first !== id) {
+          await suppress(
+            'skipped',
+            'duplicate',
+            `an identical notification (${first ?? 'expired'}) was already sent for this run state`,
+          );
+          continue;
+        }
+      }
+      if (r.groupWaitMs > 0 && event.kind === 'job') {
+        const ref = await groups.join(target.event, r.name, sinkId);
+        // One delayed job per window (its id): events joining later add nothing.
+        await groupQueue.add('flush', ref, {
+          jobId: `g-${ref.window}`,
+          delay: r.groupWaitMs,
+          attempts: 10,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: { age: 24 * 3600 },
+          removeOnFail: { age: 7 * 24 * 3600 },
+        });
+        await suppress(
+          'skipped',
+          'grouped',
+          `waits groupWait (${formatMs(r.groupWaitMs)}) with the run's other job events; sent as ${groupNotificationId(ref)}`,
+        );
+        continue;
+      }
+      await records.deliveries.create(base, { state: 'pending' });
+      const options = r.options[sinkId];
+      const notification: Notification = {
+        id,
+        route: r.name,
+        event: target.event,
+        runVersion,
+        ...(options && { options }),
+      };
+      await queues.add(sink, notification);
+      if (failingStatuses.has(event.status)) {
+        if (r.sendResolved) await resolveTargets.notified(event, r.name, sinkId);
+        if (event.kind === 'pipeline') await repeats.sent(event, r.name, sinkId, createdAt);
+      }
+      if (resolved)
+        log.debug(
+          { event: event.id, route: r.name, sink: sinkId },
+          '[router] fix sent where the failure went (sendResolved)',
+        );
+      queued++;
     }
     metrics.routed.inc({ outcome: queued === 0 ? 'unrouted' : 'routed' });
     log.info(
-      { event: event.id, routes: matched.map((m) => m.name), queued, transition: event.transition },
+      {
+        event: event.id,
+        routes: [...new Set(targets.map((t) => t.route.name))],
+        queued,
+        transition: event.transition,
+      },
       `[router] ${event.id}: ${queued} notification${queued === 1 ? '' : 's'}`,
     );
   };
@@ -125,10 +303,20 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
   });
   worker.on('failed', (job, err) => log.error({ err, event: job?.id }, '[router] routing failed'));
   worker.on('error', (err) => log.error({ err }, '[router] worker error'));
+  const groupWorker = new Worker<GroupRef>(groupQueueName, async (job) => flushGroup(job.data), {
+    connection,
+    prefix,
+    concurrency,
+    ...stalledJobOptions(configStore.current().stalledAfterMs),
+  });
+  groupWorker.on('failed', (job, err) => log.error({ err, group: job?.id }, '[router] group flush failed'));
+  groupWorker.on('error', (err) => log.error({ err }, '[router] group worker error'));
   return {
     worker,
     close: async () => {
       await worker.close();
+      await groupWorker.close();
+      await groupQueue.close();
       await queues.close();
     },
   };

@@ -1,8 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { CiEvent, CiStatus } from '../event/ci-event-schema';
+import type { CiEvent } from '../event/ci-event-schema';
+import { latestJobsByName, stateRank } from '../event/latest-jobs';
+
+/** See {@link stateRank} in `src/event/latest-jobs.ts` (re-exported where it was first defined). */
+export { stateRank };
 import type { RunSnapshot, RunSnapshots } from '../contracts/sink';
 import { defineScript } from '../redis/define-script';
-import { attemptOf } from '../event/attempt-of';
 import { runKey } from '../event/run-identity';
 
 // Keeps the newer of two states of one field (the pipeline, or one job): a higher attempt wins, then a
@@ -19,29 +22,16 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return version
 `;
 
-const stage: Record<CiStatus, number> = {
-  queued: 0,
-  waiting: 1,
-  running: 2,
-  success: 3,
-  failure: 3,
-  cancelled: 3,
-  skipped: 3,
-  error: 3,
-};
-
-/** Orders two states of the same run or job: attempt, then stage, then arrival time. */
-export function stateRank(event: CiEvent): number {
-  return attemptOf(event) * 1e15 + stage[event.status] * 1e14 + Date.parse(event.receivedAt) / 10;
-}
-
 /** Records events into per-run snapshots and reads them back. */
 export interface RunStore extends RunSnapshots {
   /** Records `event` in its run's snapshot; resolves to the snapshot's new version. */
   record(event: CiEvent): Promise<number>;
 }
 
-/** Run snapshots in Redis hashes, one per (source, repository, pipeline id), kept `ttlSeconds` after the last event. */
+/**
+ * Run snapshots in Redis hashes, one per (source, repository, pipeline id), kept `ttlSeconds` after the
+ * last event. Each job id is stored on its own; a snapshot lists one job per name (its latest state).
+ */
 export function createRunStore(deps: { redis: Redis; prefix: string; ttlSeconds?: number }): RunStore {
   const { redis, prefix, ttlSeconds = 7 * 24 * 3600 } = deps;
   const recordState = defineScript(redis, 'ciRelayRecordRunState', 1, recordScript);
@@ -63,7 +53,7 @@ export function createRunStore(deps: { redis: Redis; prefix: string; ttlSeconds?
         if (field === 'pipeline') pipeline = JSON.parse(value) as CiEvent;
         else if (field.startsWith('job:')) jobs.push(JSON.parse(value) as CiEvent);
       }
-      return { version: Number(hash.version ?? 0), pipeline, jobs };
+      return { version: Number(hash.version ?? 0), pipeline, jobs: latestJobsByName(jobs) };
     },
   };
 }

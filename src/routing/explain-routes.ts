@@ -2,11 +2,13 @@ import type { RelayConfig } from '../config/relay-config';
 import type { CiEvent } from '../event/ci-event-schema';
 import { sinkFilters, type SinkConfig } from '../../sinks';
 import type { Notification } from '../contracts/sink';
-import { matchRoutes } from './match-routes';
+import type { CompiledRoute } from './compiled-route';
+import { matchesRoute } from './match-routes';
+import { eventForRoute, formatMs, timeWindowReason, type FailureCount } from './noise-gates';
 
 /** Something that would keep a notification from being sent. */
 export interface Suppression {
-  kind: 'sinkFilter' | 'dedup' | 'silence' | 'timeWindow' | 'grouping';
+  kind: 'sinkFilter' | 'dedup' | 'silence' | 'timeWindow' | 'after' | 'repeatInterval' | 'grouping';
   reason: string;
 }
 
@@ -29,7 +31,15 @@ export interface RouteExplanation {
 /** Checks that need Redis (dedup, silences); absent in offline use (the CLI without a relay). */
 export interface SuppressionChecks {
   /** Suppressions known to the running relay for this (event, route, sink). */
-  check(event: CiEvent, route: string, sink: SinkConfig): Promise<Suppression[]>;
+  check(event: CiEvent, route: CompiledRoute, sink: SinkConfig): Promise<Suppression[]>;
+}
+
+/** What else an explanation takes into account. */
+export interface ExplainContext {
+  /** The series' failures in a row with this event (routes' `after`); unknown offline. */
+  count?: FailureCount | undefined;
+  /** @defaultValue `Date.now()` (time intervals) */
+  nowMs?: number;
 }
 
 /** Which routes and sinks `event` reaches under `config`, and for each sink what would suppress it. */
@@ -37,9 +47,27 @@ export async function explainRoutes(
   config: RelayConfig,
   event: CiEvent,
   checks?: SuppressionChecks,
+  context: ExplainContext = {},
 ): Promise<RouteExplanation[]> {
   const out: RouteExplanation[] = [];
-  for (const route of matchRoutes(config.routes, event)) {
+  const nowMs = context.nowMs ?? Date.now();
+  const matched = [];
+  for (const route of config.routes) {
+    const view = eventForRoute(route, event, context.count);
+    if (!matchesRoute(route, view.event)) continue;
+    matched.push({ route, view });
+    if (!route.continue) break;
+  }
+  for (const { route, view } of matched) {
+    const routeSuppressions: Suppression[] = [];
+    if (view.held !== undefined) routeSuppressions.push({ kind: 'after', reason: view.held });
+    const window = timeWindowReason(route, nowMs);
+    if (window !== undefined) routeSuppressions.push({ kind: 'timeWindow', reason: window });
+    if (route.groupWaitMs > 0 && event.kind === 'job')
+      routeSuppressions.push({
+        kind: 'grouping',
+        reason: `held for groupWait (${formatMs(route.groupWaitMs)}): sent as one notification with the run's other job events`,
+      });
     const sinks: SinkExplanation[] = [];
     for (const sinkId of route.sinks) {
       const sink = config.sinks.get(sinkId);
@@ -48,15 +76,15 @@ export async function explainRoutes(
       const notification: Notification = {
         id: 'route-test',
         route: route.name,
-        event,
+        event: view.event,
         ...(options && { options }),
       };
       const filter = sinkFilters[sink.type] as
         ((c: SinkConfig, n: Notification) => string | undefined) | undefined;
-      const suppressedBy: Suppression[] = [];
+      const suppressedBy: Suppression[] = [...routeSuppressions];
       const filtered = filter?.(sink, notification);
       if (filtered !== undefined) suppressedBy.push({ kind: 'sinkFilter', reason: filtered });
-      if (checks) suppressedBy.push(...(await checks.check(event, route.name, sink)));
+      if (checks) suppressedBy.push(...(await checks.check(view.event, route, sink)));
       sinks.push({ sink: sinkId, type: sink.type, wouldSend: suppressedBy.length === 0, suppressedBy });
     }
     out.push({ route: route.name, continue: route.continue, sinks });

@@ -7,7 +7,11 @@ export const deliveryStates = ['pending', 'retrying', 'sent', 'failed', 'skipped
 /** One delivery state. */
 export type DeliveryState = (typeof deliveryStates)[number];
 
-/** What one attempt (or one operator action) on a delivery came to. */
+/**
+ * What one attempt (or one operator action) on a delivery came to. The router's noise controls:
+ * `after` (held until N failures in a row), `muted` (a route's time interval), `repeatInterval`
+ * (still failing, notified recently), `grouped` (joined a `groupWait` notification).
+ */
 export const attemptOutcomes = [
   'sent',
   'skipped',
@@ -17,7 +21,13 @@ export const attemptOutcomes = [
   'duplicate',
   'silenced',
   'retry_requested',
+  'after',
+  'muted',
+  'repeatInterval',
+  'grouped',
 ] as const;
+/** One of {@link attemptOutcomes}. */
+export type AttemptOutcome = (typeof attemptOutcomes)[number];
 
 const dateTime = (description: string) => Type.String({ format: 'date-time', description });
 

@@ -26,6 +26,7 @@ export async function startTestRelay(options: {
   apiAuth?: RelayOptions['apiAuth'];
   /** Any other option of startRelay (grace period, HTTP timeouts, ...). */
   more?: Partial<Omit<RelayOptions, 'configFile' | 'log'>>;
+  now?: () => number;
 }): Promise<TestRelay> {
   const dir = mkdtempSync(join(tmpdir(), 'ci-relay-test-'));
   const configFile = join(dir, 'relay.yaml');
@@ -52,6 +53,7 @@ export async function startTestRelay(options: {
     ...(options.trimIntervalMs !== undefined && { trimIntervalMs: options.trimIntervalMs }),
     ...(options.apiAuth && { apiAuth: options.apiAuth }),
     ...options.more,
+    ...(options.now && { now: options.now }),
   });
   return { ...relay, prefix, configFile, logLines };
 }

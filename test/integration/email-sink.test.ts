@@ -8,6 +8,7 @@ import type { AddressObject } from 'mailparser';
 import { sendTest } from '../../src/cli/send-test';
 import { parseConfig } from '../../src/config/load-config';
 import type { CiEvent } from '../../src/event/ci-event-schema';
+import { latestJobsByName } from '../../src/event/latest-jobs';
 import { createLogger } from '../../src/log/create-logger';
 import { deliveryQueueName } from '../../src/pipeline/queue-names';
 import {
@@ -161,6 +162,43 @@ describe('email sink (against a local SMTP server)', function () {
       html,
       /href="https:\/\/github\.com\/acme\/web\/actions\/runs\/9012345678"[^>]*>View run<\/a>/,
     );
+  });
+
+  it('mails a partially re-run run that passed as fixed and flaky, listing no failed job', async () => {
+    /** Attempt 1 failed `unit`; attempt 2 re-ran only `unit`, which passed; `lint` passed on attempt 1. */
+    const rerun: RunSnapshots = {
+      async get(event: CiEvent) {
+        const job = (name: string, status: CiEvent['status'], attempt: number): CiEvent =>
+          sampleEvent({
+            kind: 'job',
+            status,
+            job: { id: `${name}-${attempt}`, name },
+            pipeline: { ...event.pipeline, attempt },
+          });
+        return {
+          version: 5,
+          pipeline: event,
+          jobs: latestJobsByName([
+            job('unit', 'failure', 1),
+            job('lint', 'success', 1),
+            job('unit', 'success', 2),
+          ]),
+        };
+      },
+    };
+    sink = createEmailSink(sinkConfig(server.url), { log, runs: rerun, now });
+    const fixed = sampleEvent({
+      status: 'success',
+      transition: 'fixed',
+      flaky: true,
+      pipeline: { id: '9012345678', name: 'CI', number: 1234, attempt: 2 },
+    });
+    await sink.deliver(notification({ event: fixed }), { attempt: 1 });
+    const { parsed } = only();
+    assert.match(parsed.text ?? '', /Status: {8}Passed \(fixed\)/);
+    assert.match(parsed.text ?? '', /Flaky: {9}passed on attempt 2 after failing: flaky\?/);
+    assert.doesNotMatch(parsed.text ?? '', /Failed jobs/);
+    assert.match(parsed.html || '', /passed on attempt 2 after failing: flaky\?/);
   });
 
   it('threads every mail of a run together, and a retried mail keeps its Message-ID', async () => {

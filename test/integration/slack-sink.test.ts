@@ -217,10 +217,11 @@ describe('slack sink (relay in-process, fake Slack Web API, real Redis)', functi
     assert.equal(jobReply.replyBroadcast, false);
     assert.equal(broadcast.replyBroadcast, true, 'the red run is broadcast to the channel');
     assert.match(broadcast.text ?? '', /failed/);
-    assert.match(broadcast.text ?? '', /<@U0MONA>/);
+    assert.doesNotMatch(broadcast.text ?? '', /<@U0MONA>/, 'mentioned once, in the first reply');
+    assert.doesNotMatch(allText(main), /<@U0MONA>/, 'the edited message carries no mention');
   });
 
-  it('updates the same message for a re-run attempt, hiding the jobs of the older attempt', async () => {
+  it('updates the same message for a re-run attempt, hiding the failed jobs of the older attempt', async () => {
     await deliver('workflow_job', fixture('workflow_job.completed.failure.json'));
     await deliver('workflow_run', fixture('workflow_run.completed.failure.json'));
     await deliver('workflow_run', fixture('workflow_run.rerun-attempt-2.json'));
@@ -232,6 +233,66 @@ describe('slack sink (relay in-process, fake Slack Web API, real Redis)', functi
     assert.match(text, /\(attempt 2\)/);
     assert.match(text, /#2EB67D/);
     assert.doesNotMatch(text, /test \(node 20\)/, 'attempt 1 jobs are hidden');
+  });
+
+  it('a partial re-run (GitHub "re-run failed jobs"): the final message lists every job as it ended, and the thread gets a short "fixed" reply', async () => {
+    /** A job of attempt `attempt` of run 11223399001. */
+    const job = (fixtureName: string, id: number, name: string, attempt: number) =>
+      fixtureWith(fixtureName, (p) => {
+        p.workflow_job = {
+          ...p.workflow_job,
+          id,
+          name,
+          run_attempt: attempt,
+          html_url: `${runUrl}/job/${id}`,
+        };
+      });
+    await deliver('workflow_run', fixture('workflow_run.in_progress.json'));
+    await deliver('workflow_job', job('workflow_job.completed.success.json', 501, 'build', 1));
+    await deliver('workflow_job', job('workflow_job.completed.success.json', 502, 'lint', 1));
+    await deliver('workflow_job', job('workflow_job.completed.failure.json', 503, 'test', 1));
+    await deliver('workflow_run', fixture('workflow_run.completed.failure.json'));
+    // Attempt 2 re-runs only `test`, which passes.
+    await deliver('workflow_job', job('workflow_job.completed.success.json', 601, 'test', 2));
+    await deliver('workflow_run', fixture('workflow_run.rerun-attempt-2.json'));
+
+    assert.equal(slack.callsOf('chat.postMessage', false).length, 1, 'one top-level post');
+    const [main] = slack.topLevel('#ci');
+    assert.ok(main);
+    const text = allText(main);
+    assert.match(text, /#2EB67D/, 'green');
+    assert.match(text, /:white_check_mark: 3 passed/, 'the jobs that passed on attempt 1 are still listed');
+    assert.match(
+      text,
+      /passed on attempt 2 after failing: flaky\?/,
+      'a re-run of the same commit that passed',
+    );
+    assert.doesNotMatch(text, /failed/);
+
+    const replies = slack.replies('#ci', main.ts);
+    assert.deepEqual(
+      replies.map((r) => [r.replyBroadcast, /Fixed:/.test(r.text ?? ''), /failed/.test(r.text ?? '')]),
+      [
+        [false, false, true], // test failed
+        [true, false, true], // the run failed: broadcast
+        [false, true, false], // fixed
+      ],
+    );
+    // Mentions ping on posting (edits notify nobody): the person is mentioned once for the failure.
+    const posted = slack.callsOf('chat.postMessage').map((c) => JSON.stringify(c.args));
+    assert.equal(posted.filter((p) => p.includes('<@U0MONA>')).length, 1, 'one post mentions');
+  });
+
+  it('a message posted already red is the alert: it mentions once, with no broadcast; job replies do not mention again', async () => {
+    await deliver('workflow_run', fixture('workflow_run.completed.failure.json'));
+    await deliver('workflow_job', fixture('workflow_job.completed.failure.json'));
+    await deliver('workflow_job', lintFailed());
+    const [main] = slack.topLevel('#ci');
+    assert.ok(main);
+    assert.match(allText(main), /<@U0MONA>/);
+    const replies = slack.replies('#ci', main.ts);
+    assert.equal(replies.length, 2);
+    assert.ok(replies.every((r) => !r.replyBroadcast && !(r.text ?? '').includes('<@U0MONA>')));
   });
 
   it('replies each failed job once in the thread, with its name, link and duration', async () => {

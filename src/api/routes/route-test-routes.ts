@@ -2,8 +2,10 @@ import { Type } from '@sinclair/typebox';
 import { Router } from 'express';
 import type { CiEvent } from '../../event/ci-event-schema';
 import { notifiedKey } from '../../pipeline/notification-keys';
-import { peekTransition } from '../../pipeline/record-run-state';
-import { explainRoutes, type SuppressionChecks } from '../../routing/explain-routes';
+import { peekRunState } from '../../pipeline/record-run-state';
+import { createRepeatState } from '../../pipeline/repeat-state';
+import { createSilenceStore } from '../../store/create-silence-store';
+import { explainRoutes, type Suppression, type SuppressionChecks } from '../../routing/explain-routes';
 import { routeTestEvents, RouteTestInputError, type RouteTestInput } from '../../routing/route-test-events';
 import { ApiError } from '../api-error';
 import type { ApiDeps } from '../api-deps';
@@ -39,17 +41,28 @@ export function routeTestRoutes(deps: ApiDeps): Router {
   const { configStore, redis, prefix, authorize } = deps;
   const router = Router();
   const check = checkBody<RouteTestInput>(routeTestRequestSchema);
+  const repeats = createRepeatState({ redis, prefix });
+  const silences = createSilenceStore({ redis, prefix, ...(deps.now && { now: deps.now }) });
   const checks: SuppressionChecks = {
     async check(event, route, sink) {
-      const first = await redis.get(notifiedKey(prefix, event, route, sink.id));
-      return first
-        ? [
-            {
-              kind: 'dedup',
-              reason: `an identical notification (${first}) was sent within dedup.notificationTtlSeconds`,
-            },
-          ]
-        : [];
+      const found: Suppression[] = [];
+      const silence = await silences.matching(event);
+      if (silence !== undefined)
+        found.push({
+          kind: 'silence',
+          reason: `silence ${silence.id} by ${silence.createdBy} until ${silence.endsAt}: ${silence.comment}`,
+        });
+      if (event.transition === 'still_failing' && route.repeatIntervalMs !== undefined) {
+        const held = await repeats.held(event, route.name, sink.id, route.repeatIntervalMs, Date.now());
+        if (held !== undefined) found.push({ kind: 'repeatInterval', reason: held });
+      }
+      const first = await redis.get(notifiedKey(prefix, event, route.name, sink.id));
+      if (first)
+        found.push({
+          kind: 'dedup',
+          reason: `an identical notification (${first}) was sent within dedup.notificationTtlSeconds`,
+        });
+      return found;
     },
   };
   router.post('/route-test', authorize('write'), jsonBody, async (req, res) => {
@@ -71,9 +84,10 @@ export function routeTestRoutes(deps: ApiDeps): Router {
     }
     const results = [];
     for (const given of found.events) {
-      const transition = given.transition ?? (await peekTransition(redis, prefix, given));
+      const state = await peekRunState(redis, prefix, given);
+      const transition = given.transition ?? state?.transition;
       const event: CiEvent = transition === undefined ? given : { ...given, transition };
-      results.push({ event, routes: await explainRoutes(config, event, checks) });
+      results.push({ event, routes: await explainRoutes(config, event, checks, { count: state }) });
     }
     res.json({ results, ...(found.ignored !== undefined && { ignored: found.ignored }) });
   });

@@ -4,7 +4,7 @@ import { compileRoute } from '../../../src/routing/compile-route';
 import { matchRoutes } from '../../../src/routing/match-routes';
 import { sampleEvent } from '../../helpers/sample-event';
 
-const routes = (...configs: RouteConfig[]) => configs.map(compileRoute);
+const routes = (...configs: RouteConfig[]) => configs.map((r) => compileRoute(r));
 const names = (rs: ReturnType<typeof matchRoutes>) => rs.map((r) => r.name);
 
 describe('matchRoutes', () => {
