@@ -11,8 +11,8 @@ export interface AppDeps {
   configStore: ConfigStore;
   log: Logger;
   metrics: RelayMetrics;
-  /** Resolves true when Redis answers. */
-  isReady: () => Promise<boolean>;
+  /** Resolves true when Redis answers; false or a reason (the /readyz message) when not. */
+  isReady: () => Promise<boolean | string>;
   /** Present when this process receives webhooks (`--role receiver` or `all`). */
   enqueue?: EnqueueEvents;
   /** The `/v1` API router. */
@@ -35,8 +35,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const ready = await isReady().catch(() => false);
-    if (ready) res.json({ status: 'ready' });
-    else res.status(503).json(jsonError('not_ready', 'Redis is not reachable'));
+    if (ready === true) res.json({ status: 'ready' });
+    else
+      res
+        .status(503)
+        .json(jsonError('not_ready', typeof ready === 'string' ? ready : 'Redis is not reachable'));
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -95,6 +95,14 @@ export const relayConfigSchema = Type.Object(
                 'a job whose worker died (no lock renewal) is handed to another worker after this long; read at start',
             }),
           ),
+          eventPartitions: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 256,
+              description:
+                'event queues, chosen by run (default 1 on a single Redis, 8 on a Redis Cluster); read at start, the same on every process',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -59,6 +59,8 @@ export interface RelayConfig {
   notificationTtlSeconds: number;
   /** @defaultValue 30 s */
   stalledAfterMs: number;
+  /** Event queues (`workers.eventPartitions`); undefined: 1 on a single Redis, 8 on a cluster. */
+  eventPartitions?: number;
   /** How long and how many records the API keeps (events, deliveries, runs, stream, audit). */
   retention: RetentionSettings;
   sources: ReadonlyMap<string, SourceConfig>;

@@ -7,8 +7,8 @@ import type { RelayMetrics } from '../metrics/create-metrics';
 import { matchRoutes } from '../routing/match-routes';
 import type { Notification } from '../../sinks/sink';
 import { notificationId, notifiedKey } from './notification-keys';
-import { eventQueueName } from './queue-names';
 import { createDeliveryQueues } from './delivery-queues';
+import { eventQueueNames, isCluster } from '../redis/keyspace';
 import { createRunStateRecorder } from './record-run-state';
 import { createRunStore } from './create-run-store';
 import { stalledJobOptions } from './stalled-job-options';
@@ -30,6 +30,8 @@ export interface RouterWorkerOptions {
   now?: () => number;
   /** @defaultValue 16 */
   concurrency?: number;
+  /** The event queues (partitions) to consume, each with its own worker. @defaultValue `['events']` */
+  queueNames?: readonly string[];
 }
 
 /**
@@ -37,7 +39,11 @@ export interface RouterWorkerOptions {
  * (route, sink) to that sink's queue. Job ids are derived from the event, so a retried routing job adds
  * nothing twice; an identical notification already sent within the dedup window is dropped.
  */
-export function createRouterWorker(options: RouterWorkerOptions): { worker: Worker; close(): Promise<void> } {
+export function createRouterWorker(options: RouterWorkerOptions): {
+  worker: Worker;
+  workers: Worker[];
+  close(): Promise<void>;
+} {
   const {
     connection,
     redis,
@@ -48,6 +54,7 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     records,
     now = Date.now,
     concurrency = 16,
+    queueNames = [eventQueueNames(1, isCluster(redis))[0] as string],
   } = options;
   const recordRunState = createRunStateRecorder({ redis, prefix });
   const runs = createRunStore({ redis, prefix });
@@ -109,18 +116,22 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     );
   };
 
-  const worker = new Worker<CiEvent>(eventQueueName, async (job) => route(job.data), {
-    connection,
-    prefix,
-    concurrency,
-    ...stalledJobOptions(configStore.current().stalledAfterMs),
+  const workers = queueNames.map((name) => {
+    const worker = new Worker<CiEvent>(name, async (job) => route(job.data), {
+      connection,
+      prefix,
+      concurrency,
+      ...stalledJobOptions(configStore.current().stalledAfterMs),
+    });
+    worker.on('failed', (job, err) => log.error({ err, event: job?.id }, '[router] routing failed'));
+    worker.on('error', (err) => log.error({ err }, '[router] worker error'));
+    return worker;
   });
-  worker.on('failed', (job, err) => log.error({ err, event: job?.id }, '[router] routing failed'));
-  worker.on('error', (err) => log.error({ err }, '[router] worker error'));
   return {
-    worker,
+    worker: workers[0] as Worker,
+    workers,
     close: async () => {
-      await worker.close();
+      await Promise.all(workers.map((w) => w.close()));
       await queues.close();
     },
   };

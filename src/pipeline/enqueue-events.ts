@@ -19,13 +19,14 @@ export type EnqueueEvents = (events: CiEvent[], ttlSeconds: number) => Promise<E
  * delivery adds just the events that were missing.
  */
 export function createEventEnqueuer(deps: {
-  queue: Queue;
+  /** The event queue of `event` (its run's partition, src/redis/keyspace.ts). */
+  queueFor: (event: CiEvent) => Queue;
   /** Whether the queue's Redis connection is up; BullMQ would otherwise wait for it and the webhook hang. */
   connected: () => boolean;
   /** @defaultValue 5000 */
   timeoutMs?: number;
 }): EnqueueEvents {
-  const { queue, connected, timeoutMs = 5000 } = deps;
+  const { queueFor, connected, timeoutMs = 5000 } = deps;
   return async (events, ttlSeconds) => {
     if (!connected()) throw new QueueUnavailableError('Redis is not connected');
     const ids: string[] = [];
@@ -35,7 +36,7 @@ export function createEventEnqueuer(deps: {
         .update(`${event.source}\n${event.deliveryId}\n${i}`)
         .digest('base64url');
       const job = await withTimeout(
-        queue.add('event', event, {
+        queueFor(event).add('event', event, {
           jobId: event.id,
           deduplication: { id: deduplicationId, ttl: ttlSeconds * 1000 },
         }),
