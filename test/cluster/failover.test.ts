@@ -128,10 +128,13 @@ describe('Redis Cluster failover drill: SIGKILL a master under load', function (
     const load = Promise.all([sender(a), sender(a), sender(b), sender(b), readiness()]);
     await waitFor(() => accepted.size >= 100, 30_000);
 
-    const victim = await cluster.masterOf(`${a.prefix}:${eventQueueNames(partitions, true)[0]}:wait`);
+    const key = `${a.prefix}:${eventQueueNames(partitions, true)[0]}:wait`;
+    const victim = await cluster.masterOf(key);
     killedAt = Date.now();
     phase = 'outage';
     await cluster.kill(victim, 'SIGKILL');
+    // The replica has taken over once the surviving nodes name another master for the slot.
+    await waitFor(async () => (await cluster.masterOf(key).catch(() => victim)) !== victim, 30_000);
     await cluster.waitHealthy(30_000);
     const failoverMs = Date.now() - killedAt;
     // Keep the load on until the receivers have answered 202 for a while after the failover.
@@ -147,7 +150,7 @@ describe('Redis Cluster failover drill: SIGKILL a master under load', function (
     const tally = () => {
       idsByEvent.clear();
       for (const r of delivered()) {
-        const eventId = String((JSON.parse(r.body) as Json).data.customData.ciRelay.id);
+        const eventId = String((JSON.parse(r.body) as Json).data.id);
         const ids = idsByEvent.get(eventId) ?? new Set<string>();
         ids.add(String(r.headers['webhook-id']));
         idsByEvent.set(eventId, ids);

@@ -93,6 +93,9 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
         '',
         '--appendonly',
         'no',
+        // A replica that never finished its first sync cannot take over; start syncing at once.
+        '--repl-diskless-sync-delay',
+        '0',
       ],
       { stdio: 'ignore' },
     );
@@ -138,7 +141,7 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
     },
     async kill(port, signal = 'SIGKILL') {
       const child = children.get(port);
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill(signal);
       await exited;
@@ -147,7 +150,14 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
       const end = Date.now() + timeoutMs;
       while (Date.now() < end) {
         const states = await Promise.all(alive().map((p) => ask(p, (r) => r.cluster('INFO'))));
-        if (states.every((s) => typeof s === 'string' && s.includes('cluster_state:ok'))) return;
+        // A replica whose link to its master is down could not take over (its data counts as too old).
+        const links = await Promise.all(alive().map((p) => ask(p, (r) => r.info('replication'))));
+        const synced = links.every(
+          (info) =>
+            typeof info === 'string' &&
+            (info.includes('role:master') || info.includes('master_link_status:up')),
+        );
+        if (synced && states.every((s) => typeof s === 'string' && s.includes('cluster_state:ok'))) return;
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error(`[test] cluster not healthy within ${timeoutMs} ms`);
