@@ -61,3 +61,18 @@ function createCluster(
   };
   return new Cluster([...nodes], options) as unknown as Redis;
 }
+
+/**
+ * A new connection like `redis` with `options` changed: `Redis#duplicate(options)` on a single Redis;
+ * on a cluster (whose `duplicate` takes startup nodes first) the options go to every node connection,
+ * and `enableOfflineQueue` to the cluster client.
+ */
+export function duplicateRedis(redis: Redis, options: RedisOptions): Redis {
+  if (!redis.isCluster) return redis.duplicate(options);
+  const cluster = redis as unknown as Cluster;
+  const { enableOfflineQueue, retryStrategy: _ignored, ...nodeOptions } = options;
+  return cluster.duplicate([], {
+    redisOptions: { ...cluster.options.redisOptions, ...nodeOptions },
+    ...(enableOfflineQueue !== undefined && { enableOfflineQueue }),
+  }) as unknown as Redis;
+}
