@@ -20,6 +20,7 @@ import {
   recordsPrefix,
 } from '../redis/keyspace';
 import { clusterReadiness } from '../redis/cluster-readiness';
+import { createWaitForReplicas } from '../redis/wait-for-replicas';
 import { registerQueueMetrics } from '../metrics/register-queue-metrics';
 import type { SinkDeps } from '../../sinks/sink';
 import { createApp } from './create-app';
@@ -120,6 +121,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const eventPartitions = configStore.current().eventPartitions ?? defaultEventPartitions(cluster);
   const eventQueues = eventQueueNames(eventPartitions, cluster);
   const recordPrefix = recordsPrefix(prefix, cluster);
+  const waitSettings = configStore.current().waitForReplicas;
 
   let enqueue;
   if (role !== 'worker') {
@@ -143,6 +145,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     enqueue = createEventEnqueuer({
       queueFor: (event) => byName.get(eventQueueFor(event, eventPartitions, cluster)) as Queue,
       connected: () => producer.status === 'ready',
+      ...(waitSettings && { waitForReplicas: createWaitForReplicas(producer, waitSettings) }),
     });
   }
 

@@ -107,6 +107,26 @@ export const relayConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    redis: Type.Optional(
+      Type.Object(
+        {
+          waitForReplicas: Type.Optional(
+            Type.Object(
+              {
+                replicas: Type.Integer({ minimum: 1, maximum: 16 }),
+                timeoutMs: Type.Integer({ minimum: 1, maximum: 4000 }),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  'answer a webhook 202 only once this many replicas have its events (WAIT), else 503; default off; read at start',
+              },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     retention: Type.Optional(
       Type.Object(
         {

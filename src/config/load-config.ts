@@ -81,6 +81,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     notificationTtlSeconds: raw.dedup?.notificationTtlSeconds ?? 24 * 3600,
     stalledAfterMs: raw.workers?.stalledAfterMs ?? 30_000,
     ...(raw.workers?.eventPartitions !== undefined && { eventPartitions: raw.workers.eventPartitions }),
+    ...(raw.redis?.waitForReplicas && { waitForReplicas: { ...raw.redis.waitForReplicas } }),
     retention: { days: raw.retention?.days ?? 7, events: raw.retention?.events ?? 100_000 },
     sources: new Map(raw.sources.map((s) => [s.id, s])),
     sinks: new Map(raw.sinks.map((s) => [s.id, s])),

@@ -61,6 +61,8 @@ export interface RelayConfig {
   stalledAfterMs: number;
   /** Event queues (`workers.eventPartitions`); undefined: 1 on a single Redis, 8 on a cluster. */
   eventPartitions?: number;
+  /** `redis.waitForReplicas`: WAIT for replicas before answering 202; absent: off. */
+  waitForReplicas?: { replicas: number; timeoutMs: number };
   /** How long and how many records the API keeps (events, deliveries, runs, stream, audit). */
   retention: RetentionSettings;
   sources: ReadonlyMap<string, SourceConfig>;

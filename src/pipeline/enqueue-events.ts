@@ -25,18 +25,23 @@ export function createEventEnqueuer(deps: {
   connected: () => boolean;
   /** @defaultValue 5000 */
   timeoutMs?: number;
+  /** `redis.waitForReplicas`: called with a key of each queue written, before the webhook is answered. */
+  waitForReplicas?: (key: string) => Promise<void>;
 }): EnqueueEvents {
-  const { queueFor, connected, timeoutMs = 5000 } = deps;
+  const { queueFor, connected, timeoutMs = 5000, waitForReplicas } = deps;
   return async (events, ttlSeconds) => {
     if (!connected()) throw new QueueUnavailableError('Redis is not connected');
     const ids: string[] = [];
+    const written = new Set<Queue>();
     let added = 0;
     for (const [i, event] of events.entries()) {
       const deduplicationId = createHash('sha256')
         .update(`${event.source}\n${event.deliveryId}\n${i}`)
         .digest('base64url');
+      const queue = queueFor(event);
+      written.add(queue);
       const job = await withTimeout(
-        queueFor(event).add('event', event, {
+        queue.add('event', event, {
           jobId: event.id,
           deduplication: { id: deduplicationId, ttl: ttlSeconds * 1000 },
         }),
@@ -46,6 +51,12 @@ export function createEventEnqueuer(deps: {
       if (id === event.id) added++;
       ids.push(id);
     }
+    // A duplicate waits too: the first delivery's answer may have been the 503 of a replica behind.
+    if (waitForReplicas)
+      for (const queue of written)
+        await waitForReplicas(queue.toKey('wait')).catch((e: unknown) => {
+          throw new QueueUnavailableError((e as Error).message);
+        });
     return { duplicate: added === 0 && ids.length > 0, ids };
   };
 }
