@@ -39,6 +39,7 @@ import {
 } from './report';
 import { runThroughput } from './throughput';
 import { benchApiKey, runApiLists } from './api-lists';
+import { formatClusterReport, runClusterBench } from './cluster-bench';
 
 const usage = `usage: npm run bench -- [options]
   --json                  print the report as JSON
@@ -52,7 +53,9 @@ const usage = `usage: npm run bench -- [options]
   --api-events N          events retained for the API phase's list queries (100000)
   --layout all|split      all: one relay process (--role all, the default, as DESIGN starts it);
                           split: a --role receiver process and a --role worker process on one Redis
-  --profile DIR           run the relay under node --cpu-prof; the .cpuprofile lands in DIR`;
+  --profile DIR           run the relay under node --cpu-prof; the .cpuprofile lands in DIR
+  --cluster               instead: 2 receivers + 2 workers on one redis-server, then on a local Redis
+                          Cluster (3 masters + 3 replicas): throughput, latency, commands per event`;
 
 const { values: args } = parseArgs({
   options: {
@@ -67,6 +70,7 @@ const { values: args } = parseArgs({
     'api-events': { type: 'string', default: '100000' },
     layout: { type: 'string', default: 'all' },
     profile: { type: 'string' },
+    cluster: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -364,6 +368,10 @@ async function latencyPhase(setup: Setup, nextDeliveryId: () => string): Promise
 }
 
 async function main(): Promise<Report> {
+  if (args.cluster) {
+    await cluster();
+    process.exit(0);
+  }
   const loadStart = loadavg()[0] ?? 0;
   const work = mkdtempSync(join(tmpdir(), 'ci-relay-bench-'));
   const sinkSecret = randomBytes(32);
@@ -416,6 +424,30 @@ const onSignal = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+
+async function cluster(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'ci-relay-bench-'));
+  const sinkSecret = randomBytes(32);
+  const sink = await startSink(sinkSecret);
+  try {
+    const rows = await runClusterBench({
+      work,
+      sink,
+      sinkSecret,
+      seconds: settings.seconds,
+      connections: settings.connections,
+      rate: settings.rate,
+      latencySeconds: settings.latencySeconds,
+      nextDeliveryId: deliveryIds(),
+      progress,
+    });
+    console.log(args.json ? JSON.stringify(rows, null, 2) : formatClusterReport(rows));
+  } finally {
+    await stopAllChildren();
+    await sink.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 
 main().then(
   (report) => {
