@@ -41,6 +41,8 @@ export interface LayoutFigures {
   commandsPerEvent: number;
   /** On the cluster: each master's share of the commands, in %. */
   masterShares?: number[];
+  /** On the cluster: the share of the master serving the API records' slot (`{ci-relay}`), in %. */
+  recordsMasterShare?: number;
 }
 
 async function commandCalls(ports: number[]): Promise<number[]> {
@@ -106,6 +108,16 @@ async function startRedisNodes(work: string, count: number, cluster: boolean): P
     }
   }
   return ports;
+}
+
+/** The port of the master serving `key`'s slot. */
+async function masterOf(port: number, key: string): Promise<number | undefined> {
+  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
+  await r.connect();
+  const slot = Number(await r.cluster('KEYSLOT', key));
+  const slots = (await r.cluster('SLOTS')) as unknown as Array<[number, number, [string, number]]>;
+  r.disconnect();
+  return slots.find(([from, to]) => slot >= from && slot <= to)?.[2][1];
 }
 
 async function mastersOf(ports: number[]): Promise<number[]> {
@@ -229,6 +241,7 @@ async function runLayout(cluster: boolean, options: ClusterBenchOptions): Promis
     const after = await commandCalls(masters);
     const perMaster = after.map((calls, i) => calls - (before[i] ?? 0));
     const total = perMaster.reduce((a, b) => a + b, 0);
+    const recordsMaster = cluster ? await masterOf(masters[0] as number, '{ci-relay}:rec:ev-idx') : undefined;
 
     progress(`${layout}: latency at ${options.rate} events/s for ${options.latencySeconds} s`);
     const half = (url: string) =>
@@ -252,6 +265,11 @@ async function runLayout(cluster: boolean, options: ClusterBenchOptions): Promis
       latencyDelivered: `${latencies.reduce((n, l) => n + l.delivered, 0)}/${latencies.reduce((n, l) => n + l.sent, 0)}`,
       commandsPerEvent: total / Math.max(1, load.accepted),
       ...(cluster && { masterShares: perMaster.map((c) => Math.round((100 * c) / Math.max(1, total))) }),
+      ...(recordsMaster !== undefined && {
+        recordsMasterShare: Math.round(
+          (100 * (perMaster[masters.indexOf(recordsMaster)] ?? 0)) / Math.max(1, total),
+        ),
+      }),
     };
   } finally {
     for (const p of processes) await p.child.stop(5000);
@@ -283,7 +301,7 @@ export function formatClusterReport(rows: LayoutFigures[]): string {
         `${r.layout}:`,
         `  accepted ${r.acceptedPerSec.toFixed(0)} webhooks/s (non-202: ${r.non202}), delivered ${r.deliveredPerSec.toFixed(0)} events/s`,
         `  end to end p50 / p99 ${ms(r.endToEnd)}, 202 answer p50 / p99 ${ms(r.answer)} (${r.latencyDelivered} delivered)`,
-        `  Redis commands per event ${r.commandsPerEvent.toFixed(1)}${r.masterShares ? `, share per master ${r.masterShares.join(' / ')} %` : ''}`,
+        `  Redis commands per event ${r.commandsPerEvent.toFixed(1)}${r.masterShares ? `, share per master ${r.masterShares.join(' / ')} % (the records' master: ${r.recordsMasterShare ?? '?'} %)` : ''}`,
       ].join('\n'),
     ),
   ].join('\n');
