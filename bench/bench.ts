@@ -41,6 +41,7 @@ import { runThroughput } from './throughput';
 import { benchApiKey, runApiLists } from './api-lists';
 import { redisCommandCalls, rssMb } from './redis-stats';
 import { readFileSync } from 'node:fs';
+import { formatClusterReport, runClusterBench } from './cluster-bench';
 
 const usage = `usage: npm run bench -- [options]
   --json                  print the report as JSON
@@ -56,7 +57,9 @@ const usage = `usage: npm run bench -- [options]
                           Redis, as production runs it; all: one relay process (--role all)
   --processes N           start the receiver (or the whole relay) with --processes N (1)
   --compare FILE          a previous run's --json report: its figures are printed beside this run's
-  --profile DIR           run the relay under node --cpu-prof; the .cpuprofile lands in DIR`;
+  --profile DIR           run the relay under node --cpu-prof; the .cpuprofile lands in DIR
+  --cluster               instead: 2 receivers + 2 workers on one redis-server, then on a local Redis
+                          Cluster (3 masters + 3 replicas): throughput, latency, commands per event`;
 
 const { values: args } = parseArgs({
   options: {
@@ -73,6 +76,7 @@ const { values: args } = parseArgs({
     compare: { type: 'string' },
     processes: { type: 'string', default: '1' },
     profile: { type: 'string' },
+    cluster: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -376,6 +380,10 @@ async function latencyPhase(setup: Setup, nextDeliveryId: () => string): Promise
 }
 
 async function main(): Promise<Report> {
+  if (args.cluster) {
+    await cluster();
+    process.exit(0);
+  }
   const loadStart = loadavg()[0] ?? 0;
   const work = mkdtempSync(join(tmpdir(), 'ci-relay-bench-'));
   const sinkSecret = randomBytes(32);
@@ -428,6 +436,30 @@ const onSignal = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+
+async function cluster(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'ci-relay-bench-'));
+  const sinkSecret = randomBytes(32);
+  const sink = await startSink(sinkSecret);
+  try {
+    const rows = await runClusterBench({
+      work,
+      sink,
+      sinkSecret,
+      seconds: settings.seconds,
+      connections: settings.connections,
+      rate: settings.rate,
+      latencySeconds: settings.latencySeconds,
+      nextDeliveryId: deliveryIds(),
+      progress,
+    });
+    console.log(args.json ? JSON.stringify(rows, null, 2) : formatClusterReport(rows));
+  } finally {
+    await stopAllChildren();
+    await sink.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 
 main().then(
   (report) => {

@@ -23,6 +23,7 @@ import { RelayStartError } from './app/listen';
 import { createLogger } from './log/create-logger';
 import { RedisUnavailableError } from './app/start-private-redis';
 import { startRelay, type Role } from './app/start-relay';
+import { parseClusterNodes } from './pipeline/create-redis';
 
 function portFrom(value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -103,6 +104,7 @@ program
         configFile,
         role: opts.role,
         redisUrl: process.env.REDIS_URL || undefined,
+        redisClusterNodes: parseClusterNodes(process.env.REDIS_CLUSTER_NODES ?? ''),
         port: portFrom(process.env.PORT, 8080),
         host: process.env.HOST || '0.0.0.0',
         log,

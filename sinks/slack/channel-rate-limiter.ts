@@ -1,5 +1,6 @@
 import { defineScript } from '../../src/redis/define-script';
 import type { Redis } from 'ioredis';
+import { isCluster, sinkPacerPrefix } from '../../src/redis/keyspace';
 
 /** Spaces one sink's Web API calls to each channel, across every worker and process that shares its Redis. */
 export interface ChannelRateLimiter {
@@ -57,7 +58,9 @@ const isChannelId = (channel: string) => /^[CGD][A-Z0-9]{2,}$/.test(channel);
 
 /** Per-channel pacing in Redis: one key per channel, `<keyPrefix>:rate:<channelId>`, gone once idle. */
 export function createChannelRateLimiter(options: ChannelRateLimiterOptions): ChannelRateLimiter {
-  const { redis, keyPrefix, perSecond } = options;
+  const { redis, perSecond } = options;
+  // The learn script touches a name's key, an id's key and the ids hash: one slot on a cluster.
+  const keyPrefix = sinkPacerPrefix(options.keyPrefix, isCluster(redis));
   const intervalMs = Math.max(1, Math.ceil(1000 / perSecond));
   const reserve = defineScript(redis, 'ciRelaySlackReserveTurn', 1, reserveScript);
   const learn = defineScript(redis, 'ciRelaySlackLearnChannelId', 3, learnScript);

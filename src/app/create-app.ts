@@ -13,8 +13,8 @@ export interface AppDeps {
   configStore: ConfigStore;
   log: Logger;
   metrics: RelayMetrics;
-  /** Resolves true when Redis answers. */
-  isReady: () => Promise<boolean>;
+  /** Resolves true when Redis answers; false or a reason (the /readyz message) when not. */
+  isReady: () => Promise<boolean | string>;
   /** Why the relay is not ready, for `/readyz`'s answer. @defaultValue "Redis is not reachable" */
   notReadyReason?: () => string | undefined;
   /** Warnings the operator should act on (a published secret in use, ...), shown by `/readyz`. */
@@ -43,9 +43,12 @@ export function createApp(deps: AppDeps): express.Express {
     const ready = await isReady().catch(() => false);
     const warnings = deps.warnings?.() ?? [];
     const extra = warnings.length > 0 ? { warnings } : {};
-    if (ready) res.json({ status: 'ready', ...extra });
+    if (ready === true) res.json({ status: 'ready', ...extra });
     else {
-      const reason = deps.notReadyReason?.() ?? 'Redis is not reachable';
+      const reason =
+        (typeof ready === 'string' ? ready : undefined) ??
+        deps.notReadyReason?.() ??
+        'Redis is not reachable';
       res.status(503).json({ ...jsonError('not_ready', reason), ...extra });
     }
   });

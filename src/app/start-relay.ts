@@ -6,11 +6,21 @@ import { createConfigStore, type ConfigStore } from '../config/config-store';
 import { createMetrics } from '../metrics/create-metrics';
 import { createCiMetrics } from '../metrics/create-ci-metrics';
 import { createDeliveryWorkers } from '../pipeline/create-delivery-workers';
-import { createRedis } from '../pipeline/create-redis';
+import { createRedis, type RedisTarget } from '../pipeline/create-redis';
 import { createRouterWorker } from '../pipeline/create-router-worker';
 import { createSourceRateLimit } from '../receiver/create-source-rate-limit';
 import { createEventEnqueuer } from '../pipeline/enqueue-events';
-import { defaultKeyPrefix, deliveryQueueName, eventQueueName } from '../pipeline/queue-names';
+import { defaultKeyPrefix } from '../pipeline/queue-names';
+import {
+  defaultEventPartitions,
+  deliveryQueueName,
+  eventQueueFor,
+  eventQueueNames,
+  isCluster,
+  recordsPrefix,
+} from '../redis/keyspace';
+import { clusterReadiness } from '../redis/cluster-readiness';
+import { createWaitForReplicas } from '../redis/wait-for-replicas';
 import { registerQueueMetrics } from '../metrics/register-queue-metrics';
 import type { SinkDeps } from '../contracts/sink';
 import { createApp } from './create-app';
@@ -37,6 +47,8 @@ export interface RelayOptions {
   role?: Role;
   /** Redis to use; when absent, a private redis-server is started under `.data/`. */
   redisUrl?: string | undefined;
+  /** Seed nodes of a Redis Cluster (`REDIS_CLUSTER_NODES`); when given, `redisUrl` is not used. */
+  redisClusterNodes?: ReadonlyArray<{ host: string; port: number }> | undefined;
   /** @defaultValue 8080; 0 picks a free port */
   port?: number;
   /** @defaultValue `0.0.0.0` */
@@ -108,8 +120,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   });
   const closers: Array<() => Promise<void>> = [];
   const afterHttpClosers: Array<() => Promise<void>> = [];
-  const privateRedis: PrivateRedis | undefined = options.redisUrl ? undefined : await startPrivateRedis();
+  const clusterNodes = options.redisClusterNodes?.length ? options.redisClusterNodes : undefined;
+  const privateRedis: PrivateRedis | undefined =
+    options.redisUrl || clusterNodes ? undefined : await startPrivateRedis();
   const redisUrl = options.redisUrl ?? privateRedis?.url ?? '';
+  const target: RedisTarget = clusterNodes ? { clusterNodes } : redisUrl;
   if (privateRedis)
     log.info(
       { redis: redisUrl },
@@ -118,7 +133,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   const connections: Redis[] = [];
   const connect = (purpose: 'producer' | 'worker') => {
-    const redis = createRedis(redisUrl, purpose);
+    const redis = createRedis(target, purpose);
     connections.push(redis);
     return redis;
   };
@@ -127,30 +142,44 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   // Producers do not queue commands while disconnected (a webhook gets 503 at once), so give the first
   // connection a moment; if Redis is down the relay still starts and /readyz says so.
   await waitUntilReady(producer, 5000);
+  // The slot plan (src/redis/keyspace.ts): braced queue names and one tag for the records on a cluster.
+  const cluster = isCluster(producer);
+  const eventPartitions = configStore.current().eventPartitions ?? defaultEventPartitions(cluster);
+  const eventQueues = eventQueueNames(eventPartitions, cluster);
+  const recordPrefix = recordsPrefix(prefix, cluster);
+  const waitSettings = configStore.current().waitForReplicas;
 
   let enqueue;
   if (role !== 'worker') {
-    const eventQueue = new Queue(eventQueueName, {
-      connection: producer,
-      prefix,
-      defaultJobOptions: {
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 1000 },
-        // Deduplication lives in its own key, so a routed event's job is no longer needed.
-        removeOnComplete: true,
-        removeOnFail: { age: 7 * 24 * 3600 },
-      },
+    const byName = new Map<string, Queue>();
+    for (const name of eventQueues) {
+      const eventQueue = new Queue(name, {
+        connection: producer,
+        prefix,
+        defaultJobOptions: {
+          attempts: 10,
+          backoff: { type: 'exponential', delay: 1000 },
+          // Deduplication lives in its own key, so a routed event's job is no longer needed.
+          removeOnComplete: true,
+          removeOnFail: { age: 7 * 24 * 3600 },
+        },
+      });
+      eventQueue.on('error', (err) => log.warn({ err: err.message }, '[receiver] queue error'));
+      // Closed after the HTTP server has drained: requests answered during the drain still enqueue.
+      afterHttpClosers.push(() => eventQueue.close());
+      byName.set(name, eventQueue);
+    }
+    enqueue = createEventEnqueuer({
+      queueFor: (event) => byName.get(eventQueueFor(event, eventPartitions, cluster)) as Queue,
+      connected: () => producer.status === 'ready',
+      ...(waitSettings && { waitForReplicas: createWaitForReplicas(producer, waitSettings) }),
     });
-    eventQueue.on('error', (err) => log.warn({ err: err.message }, '[receiver] queue error'));
-    // Closed after the HTTP server has drained: requests answered during the drain still enqueue.
-    afterHttpClosers.push(() => eventQueue.close());
-    enqueue = createEventEnqueuer({ queue: eventQueue, connected: () => producer.status === 'ready' });
   }
 
   const retention = () => configStore.current().retention;
   const records = createRecords({
     redis: producer,
-    prefix,
+    prefix: recordPrefix,
     retention,
     log: log.child({ component: 'records' }),
     ...(options.trimIntervalMs !== undefined && { trimIntervalMs: options.trimIntervalMs }),
@@ -170,7 +199,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const workerRedis = connect('worker');
     const workerRecords = createRecords({
       redis: workerRedis,
-      prefix,
+      prefix: recordPrefix,
       retention,
       log: log.child({ component: 'records' }),
     });
@@ -185,6 +214,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       records: workerRecords,
       ciMetrics,
       ...(options.now && { now: options.now }),
+      queueNames: eventQueues,
     });
     const deliveries = createDeliveryWorkers({
       connection: workerRedis,
@@ -216,7 +246,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   };
   registerQueueMetrics(
     metrics,
-    () => [eventQueueName, ...[...configStore.current().sinks.keys()].map(deliveryQueueName)].map(counted),
+    () =>
+      [
+        ...eventQueues,
+        ...[...configStore.current().sinks.keys()].map((id) => deliveryQueueName(id, cluster)),
+      ].map(counted),
     () => producer.status === 'ready',
   );
   closers.push(async () => {
@@ -266,7 +300,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     log,
     metrics,
     api: api.router,
-    isReady: async () => (await producer.ping()) === 'PONG',
+    isReady: cluster ? clusterReadiness(producer) : async () => (await producer.ping()) === 'PONG',
     notReadyReason: producerHealth.reason,
     warnings: () => warnings,
     ...(enqueue && { enqueue }),

@@ -139,6 +139,34 @@ export const relayConfigSchema = Type.Object(
                 'a job whose worker died (no lock renewal) is handed to another worker after this long; read at start',
             }),
           ),
+          eventPartitions: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 256,
+              description:
+                'event queues, chosen by run (default 1 on a single Redis, 8 on a Redis Cluster); read at start, the same on every process',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    redis: Type.Optional(
+      Type.Object(
+        {
+          waitForReplicas: Type.Optional(
+            Type.Object(
+              {
+                replicas: Type.Integer({ minimum: 1, maximum: 16 }),
+                timeoutMs: Type.Integer({ minimum: 1, maximum: 4000 }),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  'answer a webhook 202 only once this many replicas have its events (WAIT), else 503; default off; read at start',
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -71,6 +71,10 @@ export interface RelayConfig {
   notificationTtlSeconds: number;
   /** @defaultValue 30 s */
   stalledAfterMs: number;
+  /** Event queues (`workers.eventPartitions`); undefined: 1 on a single Redis, 8 on a cluster. */
+  eventPartitions?: number;
+  /** `redis.waitForReplicas`: WAIT for replicas before answering 202; absent: off. */
+  waitForReplicas?: { replicas: number; timeoutMs: number };
   /** How long and how many records the API keeps (events, deliveries, runs, stream, audit). */
   retention: RetentionSettings;
   /** The CI metrics' label limits and waiting-job timeout. */

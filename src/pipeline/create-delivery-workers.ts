@@ -8,7 +8,7 @@ import { DeliveryError, RateLimitedError } from '../contracts/delivery-errors';
 import type { Notification, Sink, SinkDeps } from '../contracts/sink';
 import { defaultRetry, deliveryBackoff, type RetrySettings } from './delivery-backoff';
 import { createRunStore } from './create-run-store';
-import { deliveryQueueName } from './queue-names';
+import { deliveryQueueName, isCluster } from '../redis/keyspace';
 import { stalledJobOptions } from './stalled-job-options';
 import { createSinkHealth } from './sink-health';
 import type { Records } from '../store/create-records';
@@ -95,7 +95,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
     });
 
     const worker = new Worker<Notification>(
-      deliveryQueueName(config.id),
+      deliveryQueueName(config.id, isCluster(redis)),
       async (job) => {
         const stop = metrics.deliverySeconds.startTimer({ sink: config.id });
         try {

@@ -21,9 +21,10 @@ import { flakyJobsKey } from './flaky-jobs-key';
 import { createResolveTargets } from './resolve-targets';
 import type { Notification } from '../contracts/sink';
 import { notificationId, notifiedKey } from './notification-keys';
-import { eventQueueName, groupQueueName } from './queue-names';
+import { groupQueueName } from './queue-names';
 import { createGroupStore, type GroupRef } from './create-group-store';
 import { createDeliveryQueues } from './delivery-queues';
+import { eventQueueNames, hashTag, isCluster } from '../redis/keyspace';
 import { createRunStateRecorder } from './record-run-state';
 import { createRunStore } from './create-run-store';
 import { stalledJobOptions } from './stalled-job-options';
@@ -63,6 +64,8 @@ export interface RouterWorkerOptions {
   now?: () => number;
   /** @defaultValue 16 */
   concurrency?: number;
+  /** The event queues (partitions) to consume, each with its own worker. @defaultValue `['events']` */
+  queueNames?: readonly string[];
 }
 
 /**
@@ -70,7 +73,11 @@ export interface RouterWorkerOptions {
  * (route, sink) to that sink's queue. Job ids are derived from the event, so a retried routing job adds
  * nothing twice; an identical notification already sent within the dedup window is dropped.
  */
-export function createRouterWorker(options: RouterWorkerOptions): { worker: Worker; close(): Promise<void> } {
+export function createRouterWorker(options: RouterWorkerOptions): {
+  worker: Worker;
+  workers: Worker[];
+  close(): Promise<void>;
+} {
   const {
     connection,
     redis,
@@ -82,6 +89,7 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     ciMetrics,
     now = Date.now,
     concurrency = 16,
+    queueNames = [eventQueueNames(1, isCluster(redis))[0] as string],
   } = options;
   const recordRunState = createRunStateRecorder({ redis, prefix });
   const runs = createRunStore({ redis, prefix });
@@ -91,7 +99,11 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
   const repeats = createRepeatState({ redis, prefix });
   const silences = createSilenceStore({ redis, prefix, now });
   const groups = createGroupStore({ redis, prefix });
-  const groupQueue = new Queue<GroupRef>(groupQueueName, { connection: redis, prefix });
+  // One queue of its own (a hash tag of its own on a cluster, as every queue has).
+  const groupQueue = new Queue<GroupRef>(hashTag(groupQueueName, isCluster(redis)), {
+    connection: redis,
+    prefix,
+  });
   groupQueue.on('error', (err) => log.warn({ err: err.message }, '[router] group queue error'));
 
   /**
@@ -295,15 +307,18 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
     );
   };
 
-  const worker = new Worker<CiEvent>(eventQueueName, async (job) => route(job.data), {
-    connection,
-    prefix,
-    concurrency,
-    ...stalledJobOptions(configStore.current().stalledAfterMs),
+  const workers = queueNames.map((name) => {
+    const worker = new Worker<CiEvent>(name, async (job) => route(job.data), {
+      connection,
+      prefix,
+      concurrency,
+      ...stalledJobOptions(configStore.current().stalledAfterMs),
+    });
+    worker.on('failed', (job, err) => log.error({ err, event: job?.id }, '[router] routing failed'));
+    worker.on('error', (err) => log.error({ err }, '[router] worker error'));
+    return worker;
   });
-  worker.on('failed', (job, err) => log.error({ err, event: job?.id }, '[router] routing failed'));
-  worker.on('error', (err) => log.error({ err }, '[router] worker error'));
-  const groupWorker = new Worker<GroupRef>(groupQueueName, async (job) => flushGroup(job.data), {
+  const groupWorker = new Worker<GroupRef>(groupQueue.name, async (job) => flushGroup(job.data), {
     connection,
     prefix,
     concurrency,
@@ -312,9 +327,10 @@ export function createRouterWorker(options: RouterWorkerOptions): { worker: Work
   groupWorker.on('failed', (job, err) => log.error({ err, group: job?.id }, '[router] group flush failed'));
   groupWorker.on('error', (err) => log.error({ err }, '[router] group worker error'));
   return {
-    worker,
+    worker: workers[0] as Worker,
+    workers,
     close: async () => {
-      await worker.close();
+      await Promise.all(workers.map((w) => w.close()));
       await groupWorker.close();
       await groupQueue.close();
       await queues.close();

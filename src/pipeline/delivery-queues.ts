@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { SinkConfig } from '../../sinks';
 import type { Notification } from '../contracts/sink';
 import { deliveryJobOptions } from './delivery-job-options';
-import { deliveryQueueName } from './queue-names';
+import { deliveryQueueName, isCluster } from '../redis/keyspace';
 
 /** The delivery queues of every sink, opened on first use; one place adds notifications to them. */
 export interface DeliveryQueues {
@@ -20,7 +20,7 @@ export function createDeliveryQueues(deps: { redis: Redis; prefix: string }): De
   const queueFor = (sinkId: string) => {
     let queue = queues.get(sinkId);
     if (!queue) {
-      queue = new Queue(deliveryQueueName(sinkId), { connection: redis, prefix });
+      queue = new Queue(deliveryQueueName(sinkId, isCluster(redis)), { connection: redis, prefix });
       queue.on('error', () => undefined);
       queues.set(sinkId, queue);
     }

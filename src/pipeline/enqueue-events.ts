@@ -36,36 +36,67 @@ function deduplicationId(event: CiEvent, index: number): string {
  * written at once, so waiting never adds latency when the receiver is idle.
  */
 export function createEventEnqueuer(deps: {
-  queue: Queue;
+  /** The event queue of `event` (its run's partition, src/redis/keyspace.ts). */
+  queueFor: (event: CiEvent) => Queue;
   /** Whether the queue's Redis connection is up; BullMQ would otherwise wait for it and the webhook hang. */
   connected: () => boolean;
   /** @defaultValue 5000 */
   timeoutMs?: number;
   /** Most events written in one round trip. @defaultValue 256 */
   maxBatch?: number;
+  /** `redis.waitForReplicas`: called with a key of each queue written, before the webhooks are answered. */
+  waitForReplicas?: (key: string) => Promise<void>;
 }): EnqueueEvents {
-  const { queue, connected, timeoutMs = 5000, maxBatch = 256 } = deps;
+  const { queueFor, connected, timeoutMs = 5000, maxBatch = 256, waitForReplicas } = deps;
   const waiting: Waiting[] = [];
   let writing = false;
 
   const write = async (batch: Waiting[]) => {
-    const jobs = batch.flatMap((w) =>
-      w.events.map((event, i) => ({
-        name: 'event',
-        data: event,
-        opts: {
-          jobId: event.id,
-          deduplication: { id: deduplicationId(event, i), ttl: w.ttlSeconds * 1000 },
-        } satisfies JobsOptions,
-      })),
-    );
+    // One addBulk per queue (partition): each is one pipelined round trip, the queues side by side.
+    const byQueue = new Map<
+      Queue,
+      Array<{ at: number; job: { name: string; data: CiEvent; opts: JobsOptions } }>
+    >();
+    let at = 0;
+    for (const w of batch)
+      w.events.forEach((event, i) => {
+        const queue = queueFor(event);
+        const jobs = byQueue.get(queue) ?? [];
+        jobs.push({
+          at: at++,
+          job: {
+            name: 'event',
+            data: event,
+            opts: {
+              jobId: event.id,
+              deduplication: { id: deduplicationId(event, i), ttl: w.ttlSeconds * 1000 },
+            },
+          },
+        });
+        byQueue.set(queue, jobs);
+      });
     try {
-      const added = await withTimeout(queue.addBulk(jobs), timeoutMs);
-      let at = 0;
+      const ids: Array<string | undefined> = [];
+      await withTimeout(
+        Promise.all(
+          [...byQueue].map(async ([queue, jobs]) => {
+            const added = await queue.addBulk(jobs.map((j) => j.job));
+            jobs.forEach((j, k) => (ids[j.at] = added[k]?.id));
+          }),
+        ),
+        timeoutMs,
+      );
+      // A duplicate waits too: the first delivery's answer may have been the 503 of a replica behind.
+      if (waitForReplicas)
+        for (const queue of byQueue.keys())
+          await waitForReplicas(queue.toKey('wait')).catch((e: unknown) => {
+            throw new QueueUnavailableError((e as Error).message);
+          });
+      let next = 0;
       for (const w of batch) {
-        const ids = w.events.map((event) => added[at++]?.id ?? event.id);
-        const fresh = ids.filter((id, i) => id === w.events[i]?.id).length;
-        w.resolve({ duplicate: fresh === 0 && ids.length > 0, ids });
+        const mine = w.events.map((event) => ids[next++] ?? event.id);
+        const fresh = mine.filter((id, i) => id === w.events[i]?.id).length;
+        w.resolve({ duplicate: fresh === 0 && mine.length > 0, ids: mine });
       }
     } catch (error) {
       for (const w of batch) w.reject(error);

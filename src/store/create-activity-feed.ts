@@ -4,6 +4,7 @@ import { parseDelivery } from './delivery-record';
 import { recordKeys } from './record-keys';
 import type { StreamEntryType } from './stream-entry';
 import { compareStreamIds } from './stream-id';
+import { duplicateRedis } from '../pipeline/create-redis';
 
 /** One entry of the activity stream. */
 export interface FeedEntry {
@@ -96,7 +97,7 @@ export function createActivityFeed(deps: {
     if (running || closed) return;
     if (!reader) {
       // A connection of its own that waits for Redis (XREAD BLOCK holds it), whatever the main one's options.
-      reader = redis.duplicate({
+      reader = duplicateRedis(redis, {
         maxRetriesPerRequest: null,
         enableOfflineQueue: true,
         commandTimeout: blockMs + 5000,

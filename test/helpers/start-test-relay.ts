@@ -18,6 +18,8 @@ export interface TestRelay extends RunningRelay {
 export async function startTestRelay(options: {
   configYaml: string;
   redisUrl: string;
+  /** Seed nodes of a Redis Cluster; when given, `redisUrl` is not used. */
+  redisClusterNodes?: RelayOptions['redisClusterNodes'];
   role?: Role;
   env?: NodeJS.ProcessEnv;
   sinkDeps?: RelayOptions['sinkDeps'];
@@ -43,6 +45,7 @@ export async function startTestRelay(options: {
     configFile,
     role: options.role ?? 'all',
     redisUrl: options.redisUrl,
+    ...(options.redisClusterNodes && { redisClusterNodes: options.redisClusterNodes }),
     port: 0,
     host: '127.0.0.1',
     prefix,

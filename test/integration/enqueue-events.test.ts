@@ -30,7 +30,7 @@ describe('event enqueue with group commit (real Redis)', function () {
       batches.push(jobs.length);
       return addBulk(jobs);
     };
-    enqueue = createEventEnqueuer({ queue, connected: () => connection.status === 'ready' });
+    enqueue = createEventEnqueuer({ queueFor: () => queue, connected: () => connection.status === 'ready' });
   });
   afterEach(async () => {
     await queue.close();
