@@ -54,7 +54,10 @@ export function streamRoutes(deps: ApiDeps): { router: Router; close(): void } {
 
     // Subscribe before reading the backlog, so nothing falls between the two; ids drop the overlap.
     let live = false;
-    let lastSent = lastId ?? '0-0';
+    // A new client starts at the stream's tip as it is now: what is written from here on is its, even
+    // what lands before the live reader has started following.
+    const from = lastId ?? (await records.feed.tip());
+    let lastSent = from;
     const buffered: FeedEntry[] = [];
     let push: (entry: FeedEntry) => void = () => undefined;
     const send = (entry: FeedEntry) => {
@@ -70,16 +73,17 @@ export function streamRoutes(deps: ApiDeps): { router: Router; close(): void } {
     open.add(res);
     const sse = startSse(res);
     push = (entry) => sse.send(entry.type, entry.id, entry.data);
-    if (lastId !== undefined) {
-      const backlog = await records.feed.since(lastId);
-      if (backlog === 'reset') {
+    const backlog = await records.feed.since(from);
+    if (backlog === 'reset') {
+      // Only a client that asked to resume can have missed anything.
+      if (lastId !== undefined) {
         const tip = await records.feed.tip();
         sse.send('reset', tip, {
           reason: 'entries after Last-Event-ID were trimmed; refetch, then follow from here',
         });
         lastSent = tip;
-      } else for (const entry of backlog) send(entry);
-    }
+      }
+    } else for (const entry of backlog) send(entry);
     for (const entry of buffered.splice(0)) send(entry);
     live = true;
   });
