@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import { deliveryQueueName, eventQueueNames } from '../../src/redis/keyspace';
 import type { Delivery } from '../../src/store/delivery-record';
 import { readSse, type SseClient } from '../helpers/read-sse';
-import { githubSignature } from '../helpers/sign';
+import { postGithub, workflowRunBody } from '../helpers/github-webhooks';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedisCluster, type TestRedisCluster } from '../helpers/start-redis-cluster';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
@@ -18,17 +16,8 @@ const sinkSecret = `whsec_${Buffer.from('cluster-test-sink-signing-key-32b!!').t
 const readKey = `cir_read_${'r'.repeat(40)}`;
 const env = { GITHUB_SECRET: githubSecret, READ_KEY: readKey };
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const fixture = (name: string): Json =>
-  JSON.parse(readFileSync(join(__dirname, '../fixtures/github', name), 'utf8')) as Json;
-
-function workflowRun(id: number, conclusion: 'success' | 'failure'): string {
-  const payload = fixture(`workflow_run.completed.${conclusion}.json`);
-  payload.workflow_run.id = id;
-  payload.workflow_run.run_number = id;
-  payload.workflow_run.head_branch = 'main';
-  return JSON.stringify(payload);
-}
+const workflowRun = (id: number, conclusion: 'success' | 'failure') =>
+  workflowRunBody({ id, state: conclusion });
 
 function configYaml(sinkUrl: string): string {
   return `
@@ -86,14 +75,8 @@ describe('Redis Cluster: the core pipeline on 3 masters + 3 replicas', function 
     await sink.close();
   });
 
-  const post = (body: string, delivery = randomUUID()) =>
-    request(relay.url)
-      .post('/hooks/github')
-      .set('content-type', 'application/json')
-      .set('x-github-event', 'workflow_run')
-      .set('x-github-delivery', delivery)
-      .set('x-hub-signature-256', githubSignature(githubSecret, body))
-      .send(body);
+  const post = (body: string, delivery?: string) =>
+    postGithub(relay.url, githubSecret, 'workflow_run', body, delivery);
   const sent = () => sink.requests.filter((r) => r.body.length > 0);
   const api = (path: string) => request(relay.url).get(path).set('authorization', `Bearer ${readKey}`);
 

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
@@ -10,7 +7,12 @@ import type { RunItem } from '../../src/store/run-board-item';
 import { recordKeys } from '../../src/store/record-keys';
 import { checkAgainstOpenApi } from '../helpers/check-openapi';
 import { readSse, type SseClient } from '../helpers/read-sse';
-import { githubSignature } from '../helpers/sign';
+import {
+  postGithub as postSigned,
+  workflowJobBody,
+  workflowRunBody,
+  type Json,
+} from '../helpers/github-webhooks';
 import {
   startCaptureServer,
   type CaptureServer,
@@ -26,28 +28,10 @@ const readKey = `cir_read_${'r'.repeat(40)}`;
 const writeKey = `cir_write_${'w'.repeat(40)}`;
 const env = { GITHUB_SECRET: githubSecret, READ_KEY: readKey, WRITE_KEY: writeKey };
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const fixture = (name: string): Json =>
-  JSON.parse(readFileSync(join(__dirname, '../fixtures/github', name), 'utf8')) as Json;
-
-/** A workflow_run payload of run `id` (number `number`) ending in `conclusion`. */
-function workflowRun(id: number, number: number, conclusion: 'success' | 'failure'): string {
-  const payload = fixture(`workflow_run.completed.${conclusion}.json`);
-  payload.workflow_run.id = id;
-  payload.workflow_run.run_number = number;
-  payload.workflow_run.head_branch = 'main';
-  return JSON.stringify(payload);
-}
-
-/** A workflow_job payload: job `jobId` of run `runId` ending in `conclusion`. */
-function workflowJob(runId: number, jobId: number, name: string, conclusion: 'success' | 'failure'): string {
-  const payload = fixture(`workflow_job.completed.${conclusion}.json`);
-  payload.workflow_job.run_id = runId;
-  payload.workflow_job.id = jobId;
-  payload.workflow_job.name = name;
-  payload.workflow_job.head_branch = 'main';
-  return JSON.stringify(payload);
-}
+const workflowRun = (id: number, number: number, conclusion: 'success' | 'failure') =>
+  workflowRunBody({ id, number, state: conclusion });
+const workflowJob = (runId: number, jobId: number, name: string, conclusion: 'success' | 'failure') =>
+  workflowJobBody({ runId, jobId, name, conclusion });
 
 function configYaml(sinkUrl: string, api = true, extra = ''): string {
   return `
@@ -95,16 +79,8 @@ describe('/v1 API (real pipeline, real Redis, local HTTP sink)', function () {
     return res;
   }
 
-  function postGithub(event: string, body: string, on = relay) {
-    return request(on.url)
-      .post('/hooks/github')
-      .set('content-type', 'application/json')
-      .set('x-github-event', event)
-      .set('x-github-delivery', randomUUID())
-      .set('x-hub-signature-256', githubSignature(githubSecret, body))
-      .send(body)
-      .expect(202);
-  }
+  const postGithub = (event: string, body: string, on = relay) =>
+    postSigned(on.url, githubSecret, event, body).expect(202);
 
   /** The deliveries of an event; none while the router has not recorded it yet. */
   const deliveriesOf = async (eventId: string): Promise<Delivery[]> => {

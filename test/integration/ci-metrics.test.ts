@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createCiMetrics, createLabelCap } from '../../src/metrics/create-ci-metrics';
-import { githubSignature } from '../helpers/sign';
+import { githubFixture, postGithub, type Json } from '../helpers/github-webhooks';
 import { sampleEvent } from '../helpers/sample-event';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
 
 const secret = 'ci-metrics-secret';
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** The value of one series of a metric on a /metrics page, or undefined. */
 function metric(page: string, name: string, labels: Record<string, string>): number | undefined {
@@ -48,19 +45,9 @@ routes: []
     await redis.stop();
   });
 
-  const post = (event: string, payload: Json) => {
-    const body = JSON.stringify(payload);
-    return request(relay.url)
-      .post('/hooks/github')
-      .set('content-type', 'application/json')
-      .set('x-github-event', event)
-      .set('x-github-delivery', randomUUID())
-      .set('x-hub-signature-256', githubSignature(secret, body))
-      .send(body)
-      .expect(202);
-  };
-  const fixture = (name: string): Json =>
-    JSON.parse(readFileSync(join(__dirname, '../fixtures/github', name), 'utf8')) as Json;
+  const post = (event: string, payload: Json) =>
+    postGithub(relay.url, secret, event, JSON.stringify(payload)).expect(202);
+  const fixture = githubFixture;
   const page = async () => (await request(relay.url).get('/metrics')).text;
 
   it('counts a job waiting for a runner until it starts, then its queue time, per runner label set', async () => {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import request from 'supertest';
 import { createApiClient } from '../../src/cli/api-client';
 import { listDeliveries, retryDeliveries } from '../../src/cli/deliveries-command';
 import { replay } from '../../src/cli/replay-command';
-import { githubSignature } from '../helpers/sign';
+import { postGithub, workflowRunBody } from '../helpers/github-webhooks';
 import {
   answer,
   startCaptureServer,
@@ -29,22 +26,10 @@ describe('ci-relay deliveries and replay commands (through the API of a running 
   let respond: Respond;
   let relay: TestRelay;
 
-  const post = (id: number, conclusion: 'success' | 'failure') => {
-    const payload = JSON.parse(
-      readFileSync(join(__dirname, `../fixtures/github/workflow_run.completed.${conclusion}.json`), 'utf8'),
-    ) as { workflow_run: { id: number; run_number: number } };
-    payload.workflow_run.id = id;
-    payload.workflow_run.run_number = id;
-    const body = JSON.stringify(payload);
-    return request(relay.url)
-      .post('/hooks/github')
-      .set('content-type', 'application/json')
-      .set('x-github-event', 'workflow_run')
-      .set('x-github-delivery', randomUUID())
-      .set('x-hub-signature-256', githubSignature(githubSecret, body))
-      .send(body)
-      .expect(202);
-  };
+  const post = (id: number, conclusion: 'success' | 'failure') =>
+    postGithub(relay.url, githubSecret, 'workflow_run', workflowRunBody({ id, state: conclusion })).expect(
+      202,
+    );
 
   before(async () => {
     redis = await startRedis();

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import request from 'supertest';
 import { createDashboard } from '../../src/dashboard/create-dashboard';
 import type { Delivery } from '../../src/store/delivery-record';
 import { sampleEvent } from '../helpers/sample-event';
-import { githubSignature } from '../helpers/sign';
+import { postGithub as postSigned, workflowJobBody, workflowRunBody } from '../helpers/github-webhooks';
 import {
   answer,
   startCaptureServer,
@@ -30,34 +29,14 @@ const writeKey = `cir_write_${'e'.repeat(40)}`;
 const env = { GITHUB_SECRET: githubSecret, DASH_READ_KEY: readKey, DASH_WRITE_KEY: writeKey };
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const fixture = (name: string): Json =>
-  JSON.parse(readFileSync(join(__dirname, '../fixtures/github', name), 'utf8')) as Json;
-
-/** A workflow_run payload: run `id` number `number` on `branch`, in progress or completed. */
-function workflowRun(
+const workflowRun = (
   id: number,
   number: number,
   branch: string,
   state: 'in_progress' | 'success' | 'failure',
-): string {
-  const payload = fixture(
-    state === 'in_progress' ? 'workflow_run.in_progress.json' : `workflow_run.completed.${state}.json`,
-  );
-  Object.assign(payload.workflow_run, { id, run_number: number, head_branch: branch });
-  return JSON.stringify(payload);
-}
-
-/** A completed workflow_job payload: job `jobId` of run `runId`. */
-function workflowJob(
-  runId: number,
-  jobId: number,
-  branch: string,
-  conclusion: 'success' | 'failure',
-): string {
-  const payload = fixture(`workflow_job.completed.${conclusion}.json`);
-  Object.assign(payload.workflow_job, { id: jobId, run_id: runId, head_branch: branch });
-  return JSON.stringify(payload);
-}
+) => workflowRunBody({ id, number, branch, state });
+const workflowJob = (runId: number, jobId: number, branch: string, conclusion: 'success' | 'failure') =>
+  workflowJobBody({ runId, jobId, branch, conclusion });
 
 function configYaml(sinkUrl: string): string {
   return `
@@ -94,14 +73,7 @@ describe('dashboard in a real browser (Debian chromium, real relay, real Redis)'
   const relayUrl = () => (relay as TestRelay).url;
 
   async function postGithub(event: string, body: string): Promise<void> {
-    await request(relayUrl())
-      .post('/hooks/github')
-      .set('content-type', 'application/json')
-      .set('x-github-event', event)
-      .set('x-github-delivery', randomUUID())
-      .set('x-hub-signature-256', githubSignature(githubSecret, body))
-      .send(body)
-      .expect(202);
+    await postSigned(relayUrl(), githubSecret, event, body).expect(202);
   }
 
   /** A fresh browser context on the page; enters `key` unless told not to. Collects console errors. */
