@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import { stringEnum } from '../event/string-enum';
-import type { Page } from './create-event-store';
+import { scanBudget, type Page } from './collect-page';
 import { recordKeys } from './record-keys';
 import type { TimeRange } from './read-newest-first';
 
@@ -69,7 +69,7 @@ export function createAuditLog(deps: {
       const items: AuditEntry[] = [];
       let end = page.cursor ? `(${page.cursor}` : filter.until !== undefined ? String(filter.until) : '+';
       const start = filter.since !== undefined ? String(filter.since) : '-';
-      for (let scanned = 0; scanned < 5000;) {
+      for (let scanned = 0; scanned < scanBudget;) {
         const batch = await redis.xrevrange(key, end, start, 'COUNT', 200);
         for (const [id, fields] of batch) {
           scanned++;

@@ -4,7 +4,6 @@ import type { CiEvent } from '../event/ci-event-schema';
 import type { CompiledEventFilter } from './event-filter';
 import { isGlob, patternsOf } from './event-filter';
 import { collectPage, type Page, type PageRequest } from './collect-page';
-import type { ListPosition } from './list-cursor';
 import { readNewestFirst } from './read-newest-first';
 import { indexedEventFields, recordKeys, type IndexedEventField } from './record-keys';
 import { streamMaxLength, streamEntry } from './stream-entry';
@@ -92,21 +91,6 @@ export function createEventStore(deps: {
     return best;
   };
 
-  async function* matching(filter: CompiledEventFilter, after: ListPosition | undefined, batch: number) {
-    const positions = readNewestFirst(redis, await candidateKeys(filter), filter, after, batch);
-    let chunk: ListPosition[] = [];
-    const flush = async function* () {
-      const events = await load(chunk.map((c) => c.id));
-      for (const [i, event] of events.entries()) yield { position: chunk[i] as ListPosition, event };
-      chunk = [];
-    };
-    for await (const position of positions) {
-      chunk.push(position);
-      if (chunk.length >= batch) yield* flush();
-    }
-    yield* flush();
-  }
-
   return {
     async record(event) {
       const at = Date.parse(event.receivedAt);
@@ -145,8 +129,21 @@ export function createEventStore(deps: {
       });
     },
     async *each(filter) {
-      for await (const { event } of matching(filter, undefined, 500))
-        if (event && filter.test(event)) yield event;
+      // Loaded 500 at a time, as the index is read.
+      const chunk: string[] = [];
+      const matches = async () =>
+        (await load(chunk.splice(0))).filter((e): e is CiEvent => e !== undefined && filter.test(e));
+      for await (const position of readNewestFirst(
+        redis,
+        await candidateKeys(filter),
+        filter,
+        undefined,
+        500,
+      )) {
+        chunk.push(position.id);
+        if (chunk.length >= 500) yield* await matches();
+      }
+      yield* await matches();
     },
   };
 }
