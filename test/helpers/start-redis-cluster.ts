@@ -15,7 +15,10 @@ export interface TestRedisCluster {
   masterOf(key: string): Promise<number>;
   /** Sends `signal` (default SIGKILL) to the node on `port`. */
   kill(port: number, signal?: NodeJS.Signals): Promise<void>;
-  /** Resolves once every slot is served by a master that answers and `cluster_state` is ok everywhere up. */
+  /**
+   * Resolves once every slot is served by a master that answers, `cluster_state` is ok everywhere up, and
+   * every live replica is linked and seen online by its master.
+   */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** Stops every node and removes the folder. */
   stop(): Promise<void>;
@@ -152,11 +155,19 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
         const states = await Promise.all(alive().map((p) => ask(p, (r) => r.cluster('INFO'))));
         // A replica whose link to its master is down could not take over (its data counts as too old).
         const links = await Promise.all(alive().map((p) => ask(p, (r) => r.info('replication'))));
-        const synced = links.every(
+        const linked = links.every(
           (info) =>
             typeof info === 'string' &&
             (info.includes('role:master') || info.includes('master_link_status:up')),
         );
+        // And each master sees each of them online: until it does, WAIT counts that replica out.
+        const replicas = links.filter(
+          (info) => typeof info === 'string' && info.includes('role:slave'),
+        ).length;
+        const online = links
+          .filter((info) => typeof info === 'string' && info.includes('role:master'))
+          .reduce((n, info) => n + ((info as string).match(/^slave\d+:.*state=online/gm)?.length ?? 0), 0);
+        const synced = linked && online === replicas;
         if (synced && states.every((s) => typeof s === 'string' && s.includes('cluster_state:ok'))) return;
         await new Promise((r) => setTimeout(r, 100));
       }
