@@ -10,6 +10,7 @@ import { createRedis, type RedisTarget } from '../pipeline/create-redis';
 import { createRouterWorker } from '../pipeline/create-router-worker';
 import { createSourceRateLimit } from '../receiver/create-source-rate-limit';
 import { createEventEnqueuer } from '../pipeline/enqueue-events';
+import { createStreamAppender, eventStreamKeys, type EventStreamKeys } from '../pipeline/event-stream';
 import { defaultKeyPrefix } from '../pipeline/queue-names';
 import {
   defaultEventPartitions,
@@ -151,26 +152,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   let enqueue;
   if (role !== 'worker') {
-    const byName = new Map<string, Queue>();
-    for (const name of eventQueues) {
-      const eventQueue = new Queue(name, {
-        connection: producer,
-        prefix,
-        defaultJobOptions: {
-          attempts: 10,
-          backoff: { type: 'exponential', delay: 1000 },
-          // Deduplication lives in its own key, so a routed event's job is no longer needed.
-          removeOnComplete: true,
-          removeOnFail: { age: 7 * 24 * 3600 },
-        },
-      });
-      eventQueue.on('error', (err) => log.warn({ err: err.message }, '[receiver] queue error'));
-      // Closed after the HTTP server has drained: requests answered during the drain still enqueue.
-      afterHttpClosers.push(() => eventQueue.close());
-      byName.set(name, eventQueue);
-    }
+    const append = createStreamAppender(producer);
+    const keysByName = new Map(eventQueues.map((name) => [name, eventStreamKeys(prefix, name)]));
     enqueue = createEventEnqueuer({
-      queueFor: (event) => byName.get(eventQueueFor(event, eventPartitions, cluster)) as Queue,
+      queueFor: (event) => keysByName.get(eventQueueFor(event, eventPartitions, cluster)) as EventStreamKeys,
+      append,
       connected: () => producer.status === 'ready',
       ...(waitSettings && { waitForReplicas: createWaitForReplicas(producer, waitSettings) }),
     });
@@ -216,6 +202,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       ...(options.now && { now: options.now }),
       queueNames: eventQueues,
     });
+    router.ready.catch((err: unknown) =>
+      log.error({ err }, "[router] could not create the event queues' consumer group"),
+    );
     const deliveries = createDeliveryWorkers({
       connection: workerRedis,
       redis: workerRedis,
@@ -246,12 +235,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   };
   registerQueueMetrics(
     metrics,
-    () =>
-      [
-        ...eventQueues,
-        ...[...configStore.current().sinks.keys()].map((id) => deliveryQueueName(id, cluster)),
-      ].map(counted),
+    () => [...configStore.current().sinks.keys()].map((id) => counted(deliveryQueueName(id, cluster))),
     () => producer.status === 'ready',
+    { redis: producer, queues: eventQueues.map((name) => ({ name, keys: eventStreamKeys(prefix, name) })) },
   );
   closers.push(async () => {
     await Promise.all([...countedQueues.values()].map((q) => q.close()));

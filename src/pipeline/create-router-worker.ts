@@ -33,6 +33,8 @@ import type { CiMetrics } from '../metrics/create-ci-metrics';
 import { deliveryBase } from '../store/create-delivery-store';
 import type { AttemptOutcome } from '../store/delivery-record';
 import { createSilenceStore } from '../store/create-silence-store';
+import { consumeEventStream } from './consume-event-stream';
+import { eventStreamKeys } from './event-stream';
 
 /** One (route, sink) an event goes to; `resolved`: only because the route told the sink of the failure. */
 interface Target extends RouteView {
@@ -74,8 +76,7 @@ export interface RouterWorkerOptions {
  * nothing twice; an identical notification already sent within the dedup window is dropped.
  */
 export function createRouterWorker(options: RouterWorkerOptions): {
-  worker: Worker;
-  workers: Worker[];
+  ready: Promise<void>;
   close(): Promise<void>;
 } {
   const {
@@ -307,17 +308,17 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     );
   };
 
-  const workers = queueNames.map((name) => {
-    const worker = new Worker<CiEvent>(name, async (job) => route(job.data), {
-      connection,
-      prefix,
+  const consumers = queueNames.map((name) =>
+    consumeEventStream({
+      redis,
+      blocking: redis.duplicate(),
+      keys: eventStreamKeys(prefix, name),
+      handle: route,
+      log,
       concurrency,
-      ...stalledJobOptions(configStore.current().stalledAfterMs),
-    });
-    worker.on('failed', (job, err) => log.error({ err, event: job?.id }, '[router] routing failed'));
-    worker.on('error', (err) => log.error({ err }, '[router] worker error'));
-    return worker;
-  });
+      stalledAfterMs: () => configStore.current().stalledAfterMs,
+    }),
+  );
   const groupWorker = new Worker<GroupRef>(groupQueue.name, async (job) => flushGroup(job.data), {
     connection,
     prefix,
@@ -327,10 +328,10 @@ export function createRouterWorker(options: RouterWorkerOptions): {
   groupWorker.on('failed', (job, err) => log.error({ err, group: job?.id }, '[router] group flush failed'));
   groupWorker.on('error', (err) => log.error({ err }, '[router] group worker error'));
   return {
-    worker: workers[0] as Worker,
-    workers,
+    /** Resolves once every event queue's consumer group exists and is being read. */
+    ready: Promise.all(consumers.map((c) => c.ready)).then(() => undefined),
     close: async () => {
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(consumers.map((c) => c.close()));
       await groupWorker.close();
       await groupQueue.close();
       await queues.close();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { JobsOptions, Queue } from 'bullmq';
 import type { CiEvent } from '../event/ci-event-schema';
+import type { EventStreamKeys, StreamEvent } from './event-stream';
 
 /** What became of a delivery. `duplicate`: seen before; `ids` are then the events of the first one. */
 export interface EnqueueResult {
@@ -24,21 +24,30 @@ function deduplicationId(event: CiEvent, index: number): string {
   return createHash('sha256').update(`${event.source}\n${event.deliveryId}\n${index}`).digest('base64url');
 }
 
+/** Appends events to one event queue in one atomic call (src/pipeline/event-stream.ts). */
+export type AppendEvents = (
+  keys: EventStreamKeys,
+  events: readonly StreamEvent[],
+  ttlMs: number,
+) => Promise<string[]>;
+
 /**
- * Adds each event as a job (job id = event id) with BullMQ deduplication on (source, delivery id,
- * position): one atomic script per event, so an event is either queued or not, never half-done. The
- * deduplication key outlives the job for `ttlSeconds`; a redelivery within that time gets back the job
- * ids of the first delivery instead of new jobs. A retry after a failure part-way through a multi-event
- * delivery adds just the events that were missing.
+ * Appends each event to its event queue's stream with deduplication on (source, delivery id, position),
+ * in one atomic script per queue and write: an event is either queued or not, never half-done. The
+ * deduplication key outlives the entry for `ttlSeconds`; a redelivery within that time gets back the
+ * event ids of the first delivery instead of new entries. A retry after a failure part-way through a
+ * multi-event delivery adds just the events that were missing.
  *
  * Group commit: while one write is in flight, the webhooks that arrive wait and then go together in one
- * pipelined round trip (`addBulk`); each is answered once its own events are in Redis. A lone webhook is
- * written at once, so waiting never adds latency when the receiver is idle.
+ * script call per queue; each is answered once its own events are in Redis. A lone webhook is written at
+ * once, so waiting never adds latency when the receiver is idle.
  */
 export function createEventEnqueuer(deps: {
-  /** The event queue of `event` (its run's partition, src/redis/keyspace.ts). */
-  queueFor: (event: CiEvent) => Queue;
-  /** Whether the queue's Redis connection is up; BullMQ would otherwise wait for it and the webhook hang. */
+  /** The keys of `event`'s event queue (its run's partition, src/redis/keyspace.ts). */
+  queueFor: (event: CiEvent) => EventStreamKeys;
+  /** Writes one queue's events (createStreamAppender). */
+  append: AppendEvents;
+  /** Whether the Redis connection is up; a write would otherwise wait for it and the webhook hang. */
   connected: () => boolean;
   /** @defaultValue 5000 */
   timeoutMs?: number;
@@ -47,49 +56,45 @@ export function createEventEnqueuer(deps: {
   /** `redis.waitForReplicas`: called with a key of each queue written, before the webhooks are answered. */
   waitForReplicas?: (key: string) => Promise<void>;
 }): EnqueueEvents {
-  const { queueFor, connected, timeoutMs = 5000, maxBatch = 256, waitForReplicas } = deps;
+  const { queueFor, append, connected, timeoutMs = 5000, maxBatch = 256, waitForReplicas } = deps;
   const waiting: Waiting[] = [];
   let writing = false;
 
   const write = async (batch: Waiting[]) => {
-    // One addBulk per queue (partition): each is one pipelined round trip, the queues side by side.
+    // One call per queue (partition), in one key slot on a cluster; the queues side by side.
     const byQueue = new Map<
-      Queue,
-      Array<{ at: number; job: { name: string; data: CiEvent; opts: JobsOptions } }>
+      string,
+      { keys: EventStreamKeys; at: number[]; events: StreamEvent[]; ttlMs: number }
     >();
     let at = 0;
     for (const w of batch)
       w.events.forEach((event, i) => {
-        const queue = queueFor(event);
-        const jobs = byQueue.get(queue) ?? [];
-        jobs.push({
-          at: at++,
-          job: {
-            name: 'event',
-            data: event,
-            opts: {
-              jobId: event.id,
-              deduplication: { id: deduplicationId(event, i), ttl: w.ttlSeconds * 1000 },
-            },
-          },
-        });
-        byQueue.set(queue, jobs);
+        const keys = queueFor(event);
+        let group = byQueue.get(keys.stream);
+        if (!group) {
+          group = { keys, at: [], events: [], ttlMs: 0 };
+          byQueue.set(keys.stream, group);
+        }
+        group.at.push(at++);
+        group.events.push({ id: event.id, json: JSON.stringify(event), dedupId: deduplicationId(event, i) });
+        // One TTL per call: the longest asked for in the batch (sources' TTLs are the same in practice).
+        group.ttlMs = Math.max(group.ttlMs, w.ttlSeconds * 1000);
       });
     try {
       const ids: Array<string | undefined> = [];
       await withTimeout(
         Promise.all(
-          [...byQueue].map(async ([queue, jobs]) => {
-            const added = await queue.addBulk(jobs.map((j) => j.job));
-            jobs.forEach((j, k) => (ids[j.at] = added[k]?.id));
+          [...byQueue.values()].map(async (group) => {
+            const added = await append(group.keys, group.events, group.ttlMs);
+            group.at.forEach((position, k) => (ids[position] = added[k]));
           }),
         ),
         timeoutMs,
       );
       // A duplicate waits too: the first delivery's answer may have been the 503 of a replica behind.
       if (waitForReplicas)
-        for (const queue of byQueue.keys())
-          await waitForReplicas(queue.toKey('wait')).catch((e: unknown) => {
+        for (const group of byQueue.values())
+          await waitForReplicas(group.keys.stream).catch((e: unknown) => {
             throw new QueueUnavailableError((e as Error).message);
           });
       let next = 0;

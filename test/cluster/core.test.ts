@@ -86,7 +86,7 @@ describe('Redis Cluster: the core pipeline on 3 masters + 3 replicas', function 
     const queues = [...eventQueueNames(4, true), deliveryQueueName('hook', true)];
     assert.deepEqual(queues, ['{events-0}', '{events-1}', '{events-2}', '{events-3}', '{deliver-hook}']);
     const masters = new Set(
-      await Promise.all(queues.map((q) => cluster.masterOf(`${relay.prefix}:${q}:wait`))),
+      await Promise.all(queues.map((q) => cluster.masterOf(`${relay.prefix}:${q}:stream`))),
     );
     assert.ok(masters.size >= 2, `the queues are on ${masters.size} master(s)`);
   });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { eventQueueNames } from '../../src/redis/keyspace';
+import { eventStreamKeys } from '../../src/pipeline/event-stream';
 import { githubSignature } from '../helpers/sign';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedisCluster, type TestRedisCluster } from '../helpers/start-redis-cluster';
@@ -128,7 +129,7 @@ describe('Redis Cluster failover drill: SIGKILL a master under load', function (
     const load = Promise.all([sender(a), sender(a), sender(b), sender(b), readiness()]);
     await waitFor(() => accepted.size >= 100, 30_000);
 
-    const key = `${a.prefix}:${eventQueueNames(partitions, true)[0]}:wait`;
+    const key = eventStreamKeys(a.prefix, eventQueueNames(partitions, true)[0] as string).stream;
     const victim = await cluster.masterOf(key);
     killedAt = Date.now();
     phase = 'outage';

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createEventEnqueuer, type EnqueueEvents } from '../../src/pipeline/enqueue-events';
+import { createStreamAppender, eventStreamKeys, type EventStreamKeys } from '../../src/pipeline/event-stream';
 import { sampleEvent } from '../helpers/sample-event';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 
-describe('event enqueue with group commit (real Redis)', function () {
+describe('event enqueue to the event stream with group commit (real Redis)', function () {
   this.timeout(20_000);
   let redis: TestRedis;
   let connection: Redis;
-  let queue: Queue;
+  let keys: EventStreamKeys;
   let enqueue: EnqueueEvents;
   let batches: number[];
 
@@ -22,18 +22,20 @@ describe('event enqueue with group commit (real Redis)', function () {
   });
   beforeEach(() => {
     connection = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    queue = new Queue('events', { connection, prefix: `test-${randomUUID()}` });
-    // Count the round trips the enqueuer makes: each addBulk is one pipelined write.
+    keys = eventStreamKeys(`test-${randomUUID()}`, 'events');
+    // Count the round trips the enqueuer makes: each append is one script call.
     batches = [];
-    const addBulk = queue.addBulk.bind(queue);
-    queue.addBulk = (jobs) => {
-      batches.push(jobs.length);
-      return addBulk(jobs);
-    };
-    enqueue = createEventEnqueuer({ queueFor: () => queue, connected: () => connection.status === 'ready' });
+    const append = createStreamAppender(connection);
+    enqueue = createEventEnqueuer({
+      queueFor: () => keys,
+      append: (k, events, ttlMs) => {
+        batches.push(events.length);
+        return append(k, events, ttlMs);
+      },
+      connected: () => connection.status === 'ready',
+    });
   });
-  afterEach(async () => {
-    await queue.close();
+  afterEach(() => {
     connection.disconnect();
   });
 
@@ -50,7 +52,7 @@ describe('event enqueue with group commit (real Redis)', function () {
       60,
     );
     assert.ok(batches.length < 60 && batches[0] === 1, `batches: ${batches.join(',')}`);
-    assert.equal(await queue.getWaitingCount(), 60);
+    assert.equal(await connection.xlen(keys.stream), 60);
   });
 
   it("a redelivery gets the first delivery's ids and adds nothing", async () => {
@@ -60,7 +62,13 @@ describe('event enqueue with group commit (real Redis)', function () {
     const [a, b] = await Promise.all([enqueue(first, 60), enqueue(again, 60)]);
     assert.deepEqual(a, { duplicate: false, ids: first.map((e) => e.id) });
     assert.deepEqual(b, { duplicate: true, ids: first.map((e) => e.id) });
-    assert.equal(await queue.getWaitingCount(), 2);
+    assert.equal(await connection.xlen(keys.stream), 2);
+    assert.ok(await connection.pttl(keys.dedup('x')) < 0);
+    const ttls = await Promise.all(
+      (await connection.keys(keys.dedup('*'))).map((key) => connection.pttl(key)),
+    );
+    assert.equal(ttls.length, 2);
+    for (const ttl of ttls) assert.ok(ttl > 50_000 && ttl <= 60_000, `dedup TTL ${ttl}`);
   });
 
   it('refuses at once while Redis is not connected', async () => {
