@@ -135,12 +135,11 @@ export function createCiMetrics(deps: {
       }
       // Running, or finished (cancelled before it started included): no longer waiting. Each job's
       // queue time is counted once, whichever of its events first says when it started.
-      const [, [, first] = []] =
-        (await redis
-          .multi()
-          .zrem(waitingKey, member)
-          .set(`${prefix}:metrics:started:${runKey(event)}:${event.job.id}`, '1', 'EX', 86_400, 'NX')
-          .exec()) ?? [];
+      // Two keys in two slots on a cluster: two commands side by side, not a MULTI.
+      const [, first] = await Promise.all([
+        redis.zrem(waitingKey, member),
+        redis.set(`${prefix}:metrics:started:${runKey(event)}:${event.job.id}`, '1', 'EX', 86_400, 'NX'),
+      ]);
       if (first === 'OK' && event.startedAt && event.createdAt) {
         const seconds = (Date.parse(event.startedAt) - Date.parse(event.createdAt)) / 1000;
         if (seconds >= 0)

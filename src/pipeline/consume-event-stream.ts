@@ -89,7 +89,10 @@ export function consumeEventStream(options: EventStreamConsumerOptions): EventSt
     });
 
   const acknowledge = async (id: string) => {
-    await redis.multi().xack(stream, eventStreamGroup, id).xdel(stream, id).exec();
+    // A pipeline, not a MULTI: an entry acknowledged but not deleted (a crash in between) is only litter.
+    const [[ackError] = [null], [delError] = [null]] =
+      (await redis.pipeline().xack(stream, eventStreamGroup, id).xdel(stream, id).exec()) ?? [];
+    if (ackError ?? delError) throw ackError ?? delError;
   };
 
   const deadLetter = async (id: string, json: string, error: string) => {

@@ -31,7 +31,7 @@ import { stalledJobOptions } from './stalled-job-options';
 import type { Records } from '../store/create-records';
 import type { CiMetrics } from '../metrics/create-ci-metrics';
 import { deliveryBase } from '../store/create-delivery-store';
-import type { AttemptOutcome } from '../store/delivery-record';
+import type { AttemptOutcome, DeliveryState } from '../store/delivery-record';
 import { createSilenceStore } from '../store/create-silence-store';
 import { consumeEventStream } from './consume-event-stream';
 import { eventStreamKeys } from './event-stream';
@@ -47,6 +47,16 @@ interface Target extends RouteView {
 export function groupNotificationId(ref: GroupRef): string {
   const text = ['group', ref.route, ref.sink, ref.run, ref.window].join('\n');
   return `msg_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Whether a notification whose delivery record was found in `state` (undefined: just created) still needs
+ * its job added. Delivery jobs are removed once sent, so an event routed again (its router died before
+ * acknowledging it) must not add a sent notification's job a second time; a pending one is added again
+ * (the same job id: a no-op while the job exists, the job itself when the crash came before it was added).
+ */
+function stillToSend(state: DeliveryState | undefined): boolean {
+  return state === undefined || state === 'pending' || state === 'retrying';
 }
 
 /** Options of {@link createRouterWorker}. */
@@ -124,8 +134,11 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     const latest = events.at(-1);
     if (latest === undefined) return;
     const id = groupNotificationId(ref);
-    await records.deliveries.create(deliveryBase(id, latest, r.name, sink.id, now()), { state: 'pending' });
+    const recorded = await records.deliveries.create(deliveryBase(id, latest, r.name, sink.id, now()), {
+      state: 'pending',
+    });
     const options = r.options[sink.id];
+    if (!stillToSend(recorded)) return;
     await queues.add(sink, {
       id,
       route: r.name,
@@ -275,7 +288,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
         );
         continue;
       }
-      await records.deliveries.create(base, { state: 'pending' });
+      const recorded = await records.deliveries.create(base, { state: 'pending' });
       const options = r.options[sinkId];
       const notification: Notification = {
         id,
@@ -284,7 +297,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
         runVersion,
         ...(options && { options }),
       };
-      await queues.add(sink, notification);
+      if (stillToSend(recorded)) await queues.add(sink, notification);
       if (failingStatuses.has(event.status)) {
         if (r.sendResolved) await resolveTargets.notified(event, r.name, sinkId);
         if (event.kind === 'pipeline') await repeats.sent(event, r.name, sinkId, createdAt);

@@ -17,14 +17,14 @@ import { streamMaxLength } from './stream-entry';
 
 // Creates or updates one delivery record, moves it between the state indexes and announces the change
 // on the activity stream, atomically. Mode "create" leaves an existing record alone, so the router's
-// "pending" never overwrites what a fast worker already recorded.
+// "pending" never overwrites what a fast worker already recorded, and returns that record's state.
 const upsertScript = `
 local cur = redis.call('GET', KEYS[1])
 local doc
 local old
 local score
 if cur then
-  if ARGV[2] == 'create' then return 0 end
+  if ARGV[2] == 'create' then return cjson.decode(cur).state end
   doc = cjson.decode(cur)
   old = doc.state
   score = redis.call('ZSCORE', KEYS[3], doc.id) or ARGV[7]
@@ -74,8 +74,11 @@ export interface DeliveryFilter extends TimeRange {
 
 /** Delivery records for the API: one per notification, with every attempt. */
 export interface DeliveryStore {
-  /** Records a new delivery, unless one with its id exists. */
-  create(base: DeliveryBase, change: DeliveryChange): Promise<void>;
+  /**
+   * Records a new delivery, unless one with its id exists: then it returns that one's state (the router
+   * routing an event again after a crash learns whether the notification went out already).
+   */
+  create(base: DeliveryBase, change: DeliveryChange): Promise<DeliveryState | undefined>;
   /** Records a state change (creating the record from `base` when it is missing). */
   update(base: DeliveryBase, change: DeliveryChange): Promise<void>;
   get(id: string): Promise<Delivery | undefined>;
@@ -142,7 +145,7 @@ export function createDeliveryStore(deps: {
     const at = change.at ?? now();
     const updatedAt = new Date(at).toISOString();
     const doc: Delivery = { ...base, state: change.state, attempts: [], updatedAt };
-    await upsert(
+    const answer = await upsert(
       [keys.delivery(base.id), keys.stream, ...deliveryIndexKeys(prefix, base)],
       [
         JSON.stringify(doc),
@@ -157,6 +160,7 @@ export function createDeliveryStore(deps: {
         statesJson,
       ],
     );
+    return typeof answer === 'string' ? (answer as DeliveryState) : undefined;
   };
 
   const load = async (ids: readonly string[]): Promise<Delivery[]> => {
@@ -173,7 +177,9 @@ export function createDeliveryStore(deps: {
 
   return {
     create: (base, change) => write('create', base, change),
-    update: (base, change) => write('update', base, change),
+    update: async (base, change) => {
+      await write('update', base, change);
+    },
     async get(id) {
       return (await load([id]))[0];
     },

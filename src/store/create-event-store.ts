@@ -51,6 +51,7 @@ export function createEventStore(deps: {
   retention: () => RetentionSettings;
 }): EventStore {
   const { redis, prefix, retention } = deps;
+  const values = createValueRefresher();
   const keys = recordKeys(prefix);
 
   const load = async (ids: readonly string[]): Promise<Array<CiEvent | undefined>> => {
@@ -94,12 +95,16 @@ export function createEventStore(deps: {
   return {
     async record(event) {
       const at = Date.parse(event.receivedAt);
-      const multi = redis.multi();
+      // A pipeline in this order, not a MULTI: whoever reads the index finds the record, and whoever
+      // hears of the event on the stream finds it listed. A crash part-way leaves it unlisted until the
+      // router, routing the event again, writes it all.
+      const multi = redis.pipeline();
       multi.set(keys.event(event.id), JSON.stringify(event));
       for (const key of eventIndexKeys(prefix, event)) multi.zadd(key, at, event.id);
       for (const field of indexedEventFields) {
         const value = indexedValue(event, field);
-        if (value !== undefined) multi.zadd(keys.eventValues(field), at, value);
+        if (value !== undefined && values.due(field, value, at))
+          multi.zadd(keys.eventValues(field), at, value);
       }
       multi.xadd(
         keys.stream,
@@ -109,7 +114,7 @@ export function createEventStore(deps: {
         '*',
         ...streamEntry('ci-event', event),
       );
-      await multi.exec();
+      for (const [error] of (await multi.exec()) ?? []) if (error) throw error;
     },
     async get(id) {
       return (await load([id]))[0];
@@ -144,6 +149,31 @@ export function createEventStore(deps: {
         if (chunk.length >= 500) yield* await matches();
       }
       yield* await matches();
+    },
+  };
+}
+
+/**
+ * The distinct values of each indexed field (for glob filters) are kept with the time each was last seen,
+ * so retention can drop the ones no retained event has. Refreshing that time on every event cost 7 Redis
+ * commands per event for a score that only needs to be about right: each value is refreshed once a minute
+ * per process. Retention works in days; a value's score is at most a minute behind.
+ */
+function createValueRefresher(
+  everyMs = 60_000,
+  maxRemembered = 50_000,
+): {
+  due(field: string, value: string, at: number): boolean;
+} {
+  const refreshedAt = new Map<string, number>();
+  return {
+    due(field, value, at) {
+      const key = `${field}\n${value}`;
+      const last = refreshedAt.get(key);
+      if (last !== undefined && at - last < everyMs && at >= last) return false;
+      if (refreshedAt.size >= maxRemembered) refreshedAt.clear();
+      refreshedAt.set(key, at);
+      return true;
     },
   };
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import request from 'supertest';
-import { deliveryQueueName } from '../../src/redis/keyspace';
+import { deliveryQueueName, recordsPrefix } from '../../src/redis/keyspace';
+import { finishedDeliveries } from '../helpers/finished-deliveries';
 import { githubSignature } from '../helpers/sign';
 import { startFakeSlack, type FakeSlack } from '../helpers/start-fake-slack';
 import { startRedisCluster, type TestRedisCluster } from '../helpers/start-redis-cluster';
@@ -78,9 +79,12 @@ describe('Redis Cluster: the Slack run message (message ids, locks, channel paci
     });
     try {
       await waitFor(async () => {
-        const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+        const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
         const pending = (c.wait ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
-        return pending === 0 && (c.completed ?? 0) + (c.failed ?? 0) >= sent;
+        return (
+          pending === 0 &&
+          (await finishedDeliveries(client, recordsPrefix(relay.prefix, true), 'team-slack')) >= sent
+        );
       }, 20_000);
     } finally {
       await queue.close();

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { finishedDeliveries } from '../helpers/finished-deliveries';
 import request from 'supertest';
 import { deliveryQueueName } from '../../src/pipeline/queue-names';
 import { githubSignature } from '../helpers/sign';
@@ -96,16 +98,19 @@ describe('teams, discord, mattermost, googlechat and pagerduty sinks (relay in-p
     const queues = sinks.map(
       (id) => new Queue(deliveryQueueName(id), { connection: { url: redis.url }, prefix: relay.prefix }),
     );
+    const client = new Redis(redis.url);
     try {
       await waitFor(async () => {
-        for (const q of queues) {
-          const c = await q.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+        for (const [i, q] of queues.entries()) {
+          const c = await q.getJobCounts('wait', 'active', 'delayed', 'prioritized');
           const pending = (c.wait ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
-          if (pending > 0 || (c.completed ?? 0) + (c.failed ?? 0) < n) return false;
+          if (pending > 0 || (await finishedDeliveries(client, relay.prefix, sinks[i] as string)) < n)
+            return false;
         }
         return true;
       }, 20_000);
     } finally {
+      client.disconnect();
       await Promise.all(queues.map((q) => q.close()));
     }
   };

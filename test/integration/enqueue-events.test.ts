@@ -63,7 +63,7 @@ describe('event enqueue to the event stream with group commit (real Redis)', fun
     assert.deepEqual(a, { duplicate: false, ids: first.map((e) => e.id) });
     assert.deepEqual(b, { duplicate: true, ids: first.map((e) => e.id) });
     assert.equal(await connection.xlen(keys.stream), 2);
-    assert.ok(await connection.pttl(keys.dedup('x')) < 0);
+    assert.ok((await connection.pttl(keys.dedup('x'))) < 0);
     const ttls = await Promise.all(
       (await connection.keys(keys.dedup('*'))).map((key) => connection.pttl(key)),
     );

@@ -12,6 +12,9 @@ import { RateLimitedError } from '../../src/contracts/delivery-errors';
 import { createSlackSink } from '../../sinks/slack';
 import { createRunMessageStore } from '../../sinks/slack/run-message-store';
 import { githubSignature } from '../helpers/sign';
+import { finishedDeliveries } from '../helpers/finished-deliveries';
+import { recordKeys } from '../../src/store/record-keys';
+import type { Delivery } from '../../src/store/delivery-record';
 import { sampleEvent } from '../helpers/sample-event';
 import {
   startFakeSlack,
@@ -141,13 +144,15 @@ describe('slack sink (relay in-process, fake Slack Web API, real Redis)', functi
   /** Waits until `n` deliveries have finished (completed or dead) and nothing is pending. */
   const settled = async (n: number) => {
     const q = queue();
+    const client = new Redis(redis.url);
     try {
       await waitFor(async () => {
-        const c = await q.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+        const c = await q.getJobCounts('wait', 'active', 'delayed', 'prioritized');
         const pending = (c.wait ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
-        return pending === 0 && (c.completed ?? 0) + (c.failed ?? 0) >= n;
+        return pending === 0 && (await finishedDeliveries(client, relay.prefix, 'team-slack')) >= n;
       }, 20_000);
     } finally {
+      client.disconnect();
       await q.close();
     }
   };
@@ -339,12 +344,22 @@ describe('slack sink (relay in-process, fake Slack Web API, real Redis)', functi
     assert.equal(slack.topLevel('#ci').length, 1);
     assert.ok(relay.logLines.some((l) => l.includes('rate limited; pausing the sink')));
     assert.ok(!relay.logLines.some((l) => l.includes('attempt failed, will retry')));
-    const q = queue();
+    const client = new Redis(redis.url);
     try {
-      const [job] = await q.getCompleted();
-      assert.equal(job?.attemptsMade, 1, 'the rate-limited try did not count as an attempt');
+      const keys = recordKeys(relay.prefix);
+      const [id] = await client.zrange(keys.deliveriesBy('sink', 'team-slack'), 0, 0);
+      const delivery = JSON.parse((await client.get(keys.delivery(id ?? ''))) ?? '{}') as Delivery;
+      assert.equal(delivery.state, 'sent');
+      assert.deepEqual(
+        delivery.attempts.map((a) => [a.outcome, a.attempt]),
+        [
+          ['rate_limited', 1],
+          ['sent', 1],
+        ],
+        'the rate-limited try did not count as an attempt',
+      );
     } finally {
-      await q.close();
+      client.disconnect();
     }
   });
 
