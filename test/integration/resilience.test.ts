@@ -8,6 +8,8 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { deliveryQueueName } from '../../src/pipeline/queue-names';
 import { githubSignature } from '../helpers/sign';
+import { Redis } from 'ioredis';
+import { finishedDeliveries } from '../helpers/finished-deliveries';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
@@ -139,9 +141,16 @@ describe('resilience (real Redis)', function () {
     await waitFor(() => a.requests.length === 1);
     await relay.close();
     assert.equal(answered, 1, 'close() returned before the in-flight delivery finished');
+    // The job finished as sent, not left active for a stalled-job retry.
     const queue = new Queue(deliveryQueueName('a'), { connection: { url: redis.url }, prefix: relay.prefix });
-    assert.equal(await queue.getCompletedCount(), 1);
-    await queue.close();
+    const client = new Redis(redis.url);
+    try {
+      assert.equal(await queue.getActiveCount(), 0);
+      assert.equal(await finishedDeliveries(client, relay.prefix, 'a'), 1);
+    } finally {
+      client.disconnect();
+      await queue.close();
+    }
   });
 
   it('loses nothing across a Redis restart: an accepted event is delivered once afterwards (append-only file)', async () => {
