@@ -1,9 +1,17 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { defineScript } from '../redis/define-script';
 import type { CiEvent } from '../event/ci-event-schema';
 import type { RedisClient } from '../redis/keyspace';
 import { eventStreamGroup, type EventStreamKeys } from './event-stream';
+
+// Acknowledges a routed entry and deletes it, in one command: the stream holds only what is left to route.
+const ackScript = `
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('XDEL', KEYS[1], ARGV[2])
+`;
 
 /** Options of {@link consumeEventStream}. */
 export interface EventStreamConsumerOptions {
@@ -88,11 +96,9 @@ export function consumeEventStream(options: EventStreamConsumerOptions): EventSt
       waits.set(timer, resolve);
     });
 
+  const ackAndDelete = defineScript(redis as Redis, 'ciRelayAckEvent', 1, ackScript);
   const acknowledge = async (id: string) => {
-    // A pipeline, not a MULTI: an entry acknowledged but not deleted (a crash in between) is only litter.
-    const [[ackError] = [null], [delError] = [null]] =
-      (await redis.pipeline().xack(stream, eventStreamGroup, id).xdel(stream, id).exec()) ?? [];
-    if (ackError ?? delError) throw ackError ?? delError;
+    await ackAndDelete([stream], [eventStreamGroup, id]);
   };
 
   const deadLetter = async (id: string, json: string, error: string) => {

@@ -42,7 +42,7 @@ export function createResolveTargets(deps: {
   return {
     async notified(event, route, sink) {
       const key = keyOf(event, route);
-      await redis.pipeline().hset(key, `sink:${sink}`, '1').expire(key, ttlSeconds).exec();
+      await Promise.all([redis.hset(key, `sink:${sink}`, '1'), redis.expire(key, ttlSeconds)]);
     },
     async takeForFix(event, route) {
       const list = JSON.parse(

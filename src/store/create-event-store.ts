@@ -6,7 +6,21 @@ import { isGlob, patternsOf } from './event-filter';
 import { collectPage, type Page, type PageRequest } from './collect-page';
 import { readNewestFirst } from './read-newest-first';
 import { indexedEventFields, recordKeys, type IndexedEventField } from './record-keys';
-import { streamMaxLength, streamEntry } from './stream-entry';
+import { streamMaxLength } from './stream-entry';
+import { defineScript } from '../redis/define-script';
+
+// Stores one event, lists it in its indexes, refreshes the distinct values given, and announces it on
+// the activity stream: atomically, and in one command from node (the JSON is sent once for record and
+// stream). KEYS: event, stream, ARGV[4] index keys, then value-set keys; ARGV: json, score, id, number of
+// index keys, stream max length, then one value per value-set key.
+const recordEventScript = `
+redis.call('SET', KEYS[1], ARGV[1])
+local n = tonumber(ARGV[4])
+for i = 3, 2 + n do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+for i = 3 + n, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[6 + i - 3 - n]) end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 't', 'ci-event', 'd', ARGV[1])
+return 1
+`;
 
 /** The value of an indexed field of `event`, or undefined when the event has none. */
 export function indexedValue(event: CiEvent, field: IndexedEventField): string | undefined {
@@ -52,6 +66,7 @@ export function createEventStore(deps: {
 }): EventStore {
   const { redis, prefix, retention } = deps;
   const values = createValueRefresher();
+  const recordScript = defineScript(redis, 'ciRelayRecordEvent', undefined, recordEventScript);
   const keys = recordKeys(prefix);
 
   const load = async (ids: readonly string[]): Promise<Array<CiEvent | undefined>> => {
@@ -95,26 +110,26 @@ export function createEventStore(deps: {
   return {
     async record(event) {
       const at = Date.parse(event.receivedAt);
-      // A pipeline in this order, not a MULTI: whoever reads the index finds the record, and whoever
-      // hears of the event on the stream finds it listed. A crash part-way leaves it unlisted until the
-      // router, routing the event again, writes it all.
-      const multi = redis.pipeline();
-      multi.set(keys.event(event.id), JSON.stringify(event));
-      for (const key of eventIndexKeys(prefix, event)) multi.zadd(key, at, event.id);
+      const indexes = eventIndexKeys(prefix, event);
+      const valueKeys: string[] = [];
+      const valueArgs: string[] = [];
       for (const field of indexedEventFields) {
         const value = indexedValue(event, field);
-        if (value !== undefined && values.due(field, value, at))
-          multi.zadd(keys.eventValues(field), at, value);
+        if (value !== undefined && values.due(field, value, at)) {
+          valueKeys.push(keys.eventValues(field));
+          valueArgs.push(value);
+        }
       }
-      multi.xadd(
-        keys.stream,
-        'MAXLEN',
-        '~',
-        streamMaxLength(retention()),
-        '*',
-        ...streamEntry('ci-event', event),
+      await recordScript(
+        [
+          String(2 + indexes.length + valueKeys.length),
+          keys.event(event.id),
+          keys.stream,
+          ...indexes,
+          ...valueKeys,
+        ],
+        [JSON.stringify(event), at, event.id, indexes.length, streamMaxLength(retention()), ...valueArgs],
       );
-      for (const [error] of (await multi.exec()) ?? []) if (error) throw error;
     },
     async get(id) {
       return (await load([id]))[0];
