@@ -19,6 +19,27 @@ function processSeconds(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time of a process and its live children (`start --processes N` runs its workers as children), in
+ * seconds. A child that starts or ends during the phase shifts the figure; the supervisor's children
+ * live as long as the relay does.
+ */
+function treeSeconds(pid: number): number | undefined {
+  const own = processSeconds(pid);
+  if (own === undefined) return undefined;
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // No children file (not Linux, or the process is gone): its own time only.
+  }
+  return children.reduce((sum, child) => sum + (processSeconds(child) ?? 0), own);
+}
+
 /** Busy and total CPU time of the machine (all cores) in seconds. */
 function machineSeconds(): { busy: number; total: number } | undefined {
   try {
@@ -47,7 +68,7 @@ export function measureCpu(pids: Record<string, number | undefined>): () => CpuU
   const startWall = process.hrtime.bigint();
   const startSelf = process.cpuUsage();
   const startProcs = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? undefined : processSeconds(pid)]),
+    Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? undefined : treeSeconds(pid)]),
   );
   const startMachine = machineSeconds();
   return () => {
@@ -56,7 +77,7 @@ export function measureCpu(pids: Record<string, number | undefined>): () => CpuU
     const processes: Record<string, number> = { client: ((self.user + self.system) / 1e6 / wall) * 100 };
     for (const [name, pid] of Object.entries(pids)) {
       const before = startProcs[name];
-      const after = pid === undefined ? undefined : processSeconds(pid);
+      const after = pid === undefined ? undefined : treeSeconds(pid);
       if (before !== undefined && after !== undefined) processes[name] = ((after - before) / wall) * 100;
     }
     const endMachine = machineSeconds();

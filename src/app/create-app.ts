@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import type { Logger } from 'pino';
 import type { ConfigStore } from '../config/config-store';
 import type { RelayMetrics } from '../metrics/create-metrics';
+import { createMetricsText } from '../metrics/cluster-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
 import type { SourceRateLimit } from '../receiver/create-source-rate-limit';
 import { createWebhookGate } from '../receiver/create-webhook-gate';
@@ -52,8 +53,9 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(503).json({ ...jsonError('not_ready', reason), ...extra });
     }
   });
+  const metricsText = createMetricsText(metrics.registry);
   app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    res.type(metrics.registry.contentType).send(await metricsText());
   });
 
   if (deps.api) app.use('/v1', deps.api);

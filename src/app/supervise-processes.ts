@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { startPrivateRedis, type PrivateRedis } from './start-private-redis';
+import { serveClusterMetrics } from '../metrics/cluster-metrics';
 
 /**
  * `ci-relay start --processes N`: this (primary) process forks N copies of the relay that share the
@@ -53,6 +54,7 @@ export async function superviseProcesses(options: {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  serveClusterMetrics();
   for (let i = 0; i < processes; i++) fork();
   log.info({ processes }, `[relay] started ${processes} relay processes on one port`);
 }

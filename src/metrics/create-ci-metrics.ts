@@ -96,6 +96,7 @@ export function createCiMetrics(deps: {
     help: 'Jobs queued and not yet started, by runner label set (fleet-wide, from Redis: aggregate with max)',
     labelNames: ['provider', 'runner_labels'],
     registers,
+    aggregator: 'max',
     async collect() {
       this.reset();
       if (redis.status !== 'ready') return;

@@ -52,6 +52,8 @@ export function registerQueueMetrics(
     help: 'Jobs in each queue, by state (failed on deliver-* queues: dead letters)',
     labelNames: ['queue', 'state'],
     registers: [metrics.registry],
+    // Read from Redis: every process of `start --processes N` sees the same counts.
+    aggregator: 'first',
     async collect() {
       this.reset();
       if (!connected()) return;

@@ -69,6 +69,25 @@ describe('ci-relay start --processes N (node:cluster, real processes)', function
     );
     await waitFor(() => childrenOf(pid).length === 2, 90_000);
 
+    // /metrics counts the webhooks of every process, whichever one answers the scrape.
+    for (let i = 0; i < 6; i++)
+      await request(url).post('/hooks/open').set('content-type', 'application/json').send('{}');
+    for (let i = 0; i < 4; i++) {
+      const text = (await request(url).get('/metrics')).text;
+      const total = [...text.matchAll(/^ci_relay_webhooks_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+      assert.equal(
+        total,
+        6,
+        text
+          .split('\n')
+          .filter((l) => l.startsWith('ci_relay_webhooks_total'))
+          .join('\n'),
+      );
+    }
+
     const [first] = childrenOf(pid);
     process.kill(first as number, 'SIGKILL');
     await waitFor(() => childrenOf(pid).length === 2 && !childrenOf(pid).includes(first as number), 90_000);
