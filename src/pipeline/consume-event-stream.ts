@@ -232,6 +232,8 @@ export function consumeEventStream(options: EventStreamConsumerOptions): EventSt
     },
     Math.max(250, Math.floor(stalledAfter() / 3)),
   );
+  // The read loop keeps the process alive while the consumer runs; the sweep alone must not.
+  sweepTimer.unref();
   // The first sweep at once: a restarted router takes over what a dead one left (once it is idle enough).
   sweeping = sweep().catch(() => undefined);
 
@@ -246,8 +248,15 @@ export function consumeEventStream(options: EventStreamConsumerOptions): EventSt
       }
       waits.clear();
       wake?.();
-      await readLoop;
+      // The read in progress ends within blockMs; with Redis down it never would: drop its connection.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        readLoop,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, blockMs + 500))),
+      ]);
+      clearTimeout(timer);
       blocking.disconnect();
+      await readLoop;
       await sweeping;
       await Promise.all(inHand.values());
     },
