@@ -1,37 +1,76 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type Registry,
+} from 'prom-client';
 
-/** The IPC message a relay process sends its primary for the metrics of all processes, and the answer. */
-interface MetricsMessage {
-  type: 'ci-relay:metrics';
-  id: string;
-  text?: string;
-  error?: string;
-}
+type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
+
+/** The IPC messages between the relay processes of `start --processes N` and their primary. */
+type MetricsMessage =
+  /** A process's metrics can be asked for from now on. */
+  | { type: 'ci-relay:metrics-ready' }
+  /** A process asks the primary for everyone's metrics (`text`/`error`: the primary's answer). */
+  | { type: 'ci-relay:metrics'; id: string; text?: string; error?: string }
+  /** The primary asks a process for its own metrics (`metrics`: the process's answer). */
+  | { type: 'ci-relay:metrics-own'; id: string; metrics?: MetricsJson };
 
 const isMetricsMessage = (message: unknown): message is MetricsMessage =>
-  typeof message === 'object' && message !== null && (message as MetricsMessage).type === 'ci-relay:metrics';
+  typeof message === 'object' &&
+  message !== null &&
+  String((message as { type?: unknown }).type).startsWith('ci-relay:metrics');
 
 /**
  * `start --processes N`: the primary answers its relay processes' requests for the metrics of all of
- * them, gathered with prom-client's AggregatorRegistry (counters and histograms summed; gauges read
- * from Redis, which every process reads alike, taken from one). Without it a scrape of `/metrics` saw
- * the counters of whichever process the connection landed on.
+ * them. It asks every process that said it is ready for its own, waits at most `timeoutMs` for each
+ * (one still starting or stuck is left out rather than holding the scrape), and aggregates them with
+ * prom-client: counters and histograms summed, the gauges read from Redis taken once. Without this a
+ * scrape of `/metrics` saw the counters of whichever process the connection landed on.
  */
-export function serveClusterMetrics(): void {
-  const aggregator = new AggregatorRegistry();
+export function serveClusterMetrics(timeoutMs = 2000): void {
+  const ready = new Set<Worker>();
+  const asked = new Map<string, (metrics: MetricsJson) => void>();
+  cluster.on('exit', (worker) => ready.delete(worker));
   cluster.on('message', (worker, message: unknown) => {
-    if (!isMetricsMessage(message) || message.text !== undefined) return;
-    aggregator.clusterMetrics().then(
-      (text) => worker.send({ type: 'ci-relay:metrics', id: message.id, text } satisfies MetricsMessage),
-      (err: unknown) =>
-        worker.send({
-          type: 'ci-relay:metrics',
-          id: message.id,
-          error: err instanceof Error ? err.message : String(err),
-        } satisfies MetricsMessage),
-    );
+    if (!isMetricsMessage(message)) return;
+    if (message.type === 'ci-relay:metrics-ready') ready.add(worker);
+    else if (message.type === 'ci-relay:metrics-own' && message.metrics)
+      asked.get(message.id)?.(message.metrics);
+    else if (message.type === 'ci-relay:metrics' && message.text === undefined) {
+      const own = [...ready].map(
+        (w) =>
+          new Promise<MetricsJson | undefined>((resolve) => {
+            const id = randomUUID();
+            const timer = setTimeout(() => {
+              asked.delete(id);
+              resolve(undefined);
+            }, timeoutMs);
+            asked.set(id, (metrics) => {
+              clearTimeout(timer);
+              asked.delete(id);
+              resolve(metrics);
+            });
+            w.send({ type: 'ci-relay:metrics-own', id } satisfies MetricsMessage);
+          }),
+      );
+      Promise.all(own)
+        .then(async (all) => {
+          const answered = all.filter((m): m is MetricsJson => m !== undefined);
+          return AggregatorRegistry.aggregate(answered).metrics();
+        })
+        .then(
+          (text) => worker.send({ type: 'ci-relay:metrics', id: message.id, text } satisfies MetricsMessage),
+          (err: unknown) =>
+            worker.send({
+              type: 'ci-relay:metrics',
+              id: message.id,
+              error: err instanceof Error ? err.message : String(err),
+            } satisfies MetricsMessage),
+        );
+    }
   });
 }
 
@@ -40,20 +79,25 @@ export function serveClusterMetrics(): void {
  * (asked of the primary over IPC, within `timeoutMs`).
  */
 export function createMetricsText(registry: Registry, timeoutMs = 5000): () => Promise<string> {
-  if (!cluster.isWorker || !process.send) return () => registry.metrics();
-  // prom-client answers the primary's requests from the registries named here; constructing one is what
-  // installs its listener in this process.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([registry]);
+  const send = process.send?.bind(process);
+  if (!cluster.isWorker || !send) return () => registry.metrics();
   const waiting = new Map<string, { resolve: (text: string) => void; reject: (err: Error) => void }>();
   process.on('message', (message: unknown) => {
-    if (!isMetricsMessage(message) || (message.text === undefined && message.error === undefined)) return;
-    const w = waiting.get(message.id);
-    if (!w) return;
-    waiting.delete(message.id);
-    if (message.text !== undefined) w.resolve(message.text);
-    else w.reject(new Error(message.error));
+    if (!isMetricsMessage(message)) return;
+    if (message.type === 'ci-relay:metrics-own' && message.metrics === undefined) {
+      void registry
+        .getMetricsAsJSON()
+        .then((metrics) =>
+          send({ type: 'ci-relay:metrics-own', id: message.id, metrics } satisfies MetricsMessage),
+        );
+    } else if (message.type === 'ci-relay:metrics' && (message.text ?? message.error) !== undefined) {
+      const w = waiting.get(message.id);
+      waiting.delete(message.id);
+      if (message.text !== undefined) w?.resolve(message.text);
+      else w?.reject(new Error(message.error));
+    }
   });
+  send({ type: 'ci-relay:metrics-ready' } satisfies MetricsMessage);
   return () =>
     new Promise<string>((resolve, reject) => {
       const id = randomUUID();
@@ -71,6 +115,6 @@ export function createMetricsText(registry: Registry, timeoutMs = 5000): () => P
           reject(err);
         },
       });
-      process.send?.({ type: 'ci-relay:metrics', id } satisfies MetricsMessage);
+      send({ type: 'ci-relay:metrics', id } satisfies MetricsMessage);
     });
 }
