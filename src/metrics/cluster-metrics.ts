@@ -23,6 +23,11 @@ const isMetricsMessage = (message: unknown): message is MetricsMessage =>
   message !== null &&
   String((message as { type?: unknown }).type).startsWith('ci-relay:metrics');
 
+/** Sends `message` to `worker`; a worker gone meanwhile is no error of the primary's. */
+function reply(worker: Worker, message: MetricsMessage): void {
+  worker.send(message, undefined, undefined, () => undefined);
+}
+
 /**
  * `start --processes N`: the primary answers its relay processes' requests for the metrics of all of
  * them. It asks every process that said it is ready for its own, waits at most `timeoutMs` for each
@@ -53,7 +58,13 @@ export function serveClusterMetrics(timeoutMs = 2000): void {
               asked.delete(id);
               resolve(metrics);
             });
-            w.send({ type: 'ci-relay:metrics-own', id } satisfies MetricsMessage);
+            // A process that has just died: the send fails (the callback swallows it) and it is left out.
+            w.send(
+              { type: 'ci-relay:metrics-own', id } satisfies MetricsMessage,
+              undefined,
+              undefined,
+              () => undefined,
+            );
           }),
       );
       Promise.all(own)
@@ -62,13 +73,13 @@ export function serveClusterMetrics(timeoutMs = 2000): void {
           return AggregatorRegistry.aggregate(answered).metrics();
         })
         .then(
-          (text) => worker.send({ type: 'ci-relay:metrics', id: message.id, text } satisfies MetricsMessage),
+          (text) => reply(worker, { type: 'ci-relay:metrics', id: message.id, text }),
           (err: unknown) =>
-            worker.send({
+            reply(worker, {
               type: 'ci-relay:metrics',
               id: message.id,
               error: err instanceof Error ? err.message : String(err),
-            } satisfies MetricsMessage),
+            }),
         );
     }
   });
@@ -79,8 +90,10 @@ export function serveClusterMetrics(timeoutMs = 2000): void {
  * (asked of the primary over IPC, within `timeoutMs`).
  */
 export function createMetricsText(registry: Registry, timeoutMs = 5000): () => Promise<string> {
-  const send = process.send?.bind(process);
-  if (!cluster.isWorker || !send) return () => registry.metrics();
+  const toPrimary = process.send?.bind(process);
+  if (!cluster.isWorker || !toPrimary) return () => registry.metrics();
+  // With the primary gone the send fails; the scrape's own timeout answers for it.
+  const send = (message: MetricsMessage) => toPrimary(message, undefined, undefined, () => undefined);
   const waiting = new Map<string, { resolve: (text: string) => void; reject: (err: Error) => void }>();
   process.on('message', (message: unknown) => {
     if (!isMetricsMessage(message)) return;
