@@ -34,6 +34,7 @@ import { deliveryBase } from '../store/create-delivery-store';
 import type { AttemptOutcome, DeliveryState } from '../store/delivery-record';
 import { createSilenceStore } from '../store/create-silence-store';
 import { consumeEventStream } from './consume-event-stream';
+import { drainLegacyEventQueue } from './drain-legacy-event-queue';
 import { eventStreamKeys } from './event-stream';
 
 /** One (route, sink) an event goes to; `resolved`: only because the route told the sink of the failure. */
@@ -321,6 +322,17 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     );
   };
 
+  // Events an earlier version left in its BullMQ event queues join the streams (a no-op once drained).
+  for (const name of queueNames)
+    void drainLegacyEventQueue({
+      redis,
+      prefix,
+      queueName: name,
+      keys: eventStreamKeys(prefix, name),
+      log,
+    }).catch((err: unknown) =>
+      log.error({ err, queue: name }, '[router] moving the old event queue into its stream failed'),
+    );
   const consumers = queueNames.map((name) =>
     consumeEventStream({
       redis,
