@@ -32,7 +32,7 @@ import type { Records } from '../store/create-records';
 import type { CiMetrics } from '../metrics/create-ci-metrics';
 import { deliveryBase } from '../store/create-delivery-store';
 import type { AttemptOutcome, DeliveryState } from '../store/delivery-record';
-import { createSilenceStore } from '../store/create-silence-store';
+import { createSilenceStore, type Silence } from '../store/create-silence-store';
 import { consumeEventStream } from './consume-event-stream';
 import { drainLegacyEventQueue } from './drain-legacy-event-queue';
 import { eventStreamKeys } from './event-stream';
@@ -219,6 +219,8 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     const createdAt = now();
     const at = new Date(createdAt).toISOString();
     let queued = 0;
+    // Read once per event, when a target first gets to the silence check.
+    let silenceOf: ((event: CiEvent) => Silence | undefined) | undefined;
     for (const target of targets) {
       const { route: r, sinkId, resolved } = target;
       const sink = config.sinks.get(sinkId);
@@ -236,7 +238,8 @@ export function createRouterWorker(options: RouterWorkerOptions): {
         await suppress('skipped', 'after', target.held);
         continue;
       }
-      const silence = await silences.matching(target.event);
+      silenceOf ??= await silences.matcher();
+      const silence = silenceOf(target.event);
       if (silence !== undefined) {
         await suppress(
           'silenced',

@@ -72,6 +72,11 @@ export interface SilenceStore {
   expire(id: string, by: string): Promise<Silence | undefined>;
   /** The active silence that matches `event`, if any. */
   matching(event: CiEvent): Promise<Silence | undefined>;
+  /**
+   * The silences as they are now, read once: a function giving the active one that matches an event.
+   * The router asks it for each (route, sink) of one event, so an event costs one read, not one per target.
+   */
+  matcher(): Promise<(event: CiEvent) => Silence | undefined>;
 }
 
 /** Throws with the key and pattern when a silence's match does not compile (a bad glob). */
@@ -110,6 +115,17 @@ export function createSilenceStore(deps: {
     ...s,
     state: Date.parse(s.endsAt) <= at ? 'expired' : Date.parse(s.startsAt) > at ? 'pending' : 'active',
   });
+  const matcher = async (): Promise<(event: CiEvent) => Silence | undefined> => {
+    const at = now();
+    const active = (await all()).filter((s) => withState(s, at).state === 'active');
+    return (event) => {
+      for (const s of active) {
+        const route = compiledMatch(s);
+        if (route && matchesRoute(route, event)) return withState(s, at);
+      }
+      return undefined;
+    };
+  };
   const all = async (): Promise<StoredSilence[]> => {
     const hash = await redis.hgetall(key);
     const at = now();
@@ -161,13 +177,8 @@ export function createSilenceStore(deps: {
       return withState(ended, at);
     },
     async matching(event) {
-      const at = now();
-      for (const s of await all()) {
-        if (withState(s, at).state !== 'active') continue;
-        const route = compiledMatch(s);
-        if (route && matchesRoute(route, event)) return withState(s, at);
-      }
-      return undefined;
+      return (await matcher())(event);
     },
+    matcher,
   };
 }
