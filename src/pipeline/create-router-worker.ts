@@ -139,15 +139,16 @@ export function createRouterWorker(options: RouterWorkerOptions): {
       state: 'pending',
     });
     const options = r.options[sink.id];
-    if (!stillToSend(recorded)) return;
-    await queues.add(sink, {
-      id,
-      route: r.name,
-      event: latest,
-      runVersion: (await runs.get(latest)).version,
-      ...(options && { options }),
-      group: { id: ref.window, events },
-    });
+    // Sent already (a flush run again): the rest below is still done, as it is for a routed event.
+    if (stillToSend(recorded))
+      await queues.add(sink, {
+        id,
+        route: r.name,
+        event: latest,
+        runVersion: (await runs.get(latest)).version,
+        ...(options && { options }),
+        group: { id: ref.window, events },
+      });
     if (r.sendResolved && events.some((e) => failingStatuses.has(e.status)))
       await resolveTargets.notified(latest, r.name, sink.id);
     log.info(
