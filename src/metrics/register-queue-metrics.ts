@@ -17,17 +17,14 @@ async function eventQueueCounts(
   redis: RedisClient,
   keys: EventStreamKeys,
 ): Promise<{ waiting: number; active: number; failed: number }> {
-  const [length, pending, dead] = (await redis
+  const replies = await redis
     .multi()
     .xlen(keys.stream)
     .xpending(keys.stream, eventStreamGroup)
     .xlen(keys.dead)
     .exec()
-    .catch(() => null)) ?? [
-    [null, 0],
-    [null, [0]],
-    [null, 0],
-  ];
+    .catch(() => null);
+  const [length, pending, dead] = replies ?? [];
   const total = Number(length?.[1] ?? 0);
   // XPENDING fails with NOGROUP before the first router started: nothing is active then.
   const active = pending?.[0] ? 0 : Number((pending?.[1] as [number] | undefined)?.[0] ?? 0);
@@ -57,10 +54,11 @@ export function registerQueueMetrics(
     async collect() {
       this.reset();
       if (!connected()) return;
-      for (const { name, keys } of events?.queues ?? []) {
-        const counts = await eventQueueCounts(events?.redis as RedisClient, keys);
-        for (const [state, count] of Object.entries(counts)) this.set({ queue: name, state }, count);
-      }
+      if (events)
+        for (const { name, keys } of events.queues) {
+          const counts = await eventQueueCounts(events.redis, keys);
+          for (const [state, count] of Object.entries(counts)) this.set({ queue: name, state }, count);
+        }
       for (const queue of queues()) {
         try {
           const counts = await queue.getJobCounts(...states);

@@ -184,10 +184,13 @@ export function consumeEventStream(options: EventStreamConsumerOptions): EventSt
       } catch (err) {
         if (closing) break;
         const message = (err as Error).message;
-        if (message.includes('NOGROUP')) groupReady = ensureGroup();
-        else log.warn({ err: message }, '[router] reading events failed; retrying');
-        await groupReady.catch(() => undefined);
-        await sleep(message.includes('NOGROUP') ? 0 : 1000);
+        if (message.includes('NOGROUP')) {
+          groupReady = ensureGroup();
+          await groupReady.catch(() => undefined);
+        } else {
+          log.warn({ err: message }, '[router] reading events failed; retrying');
+          await sleep(1000);
+        }
       }
     }
   })();

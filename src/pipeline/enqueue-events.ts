@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CiEvent } from '../event/ci-event-schema';
-import type { EventStreamKeys, StreamEvent } from './event-stream';
+import type { AppendEvents, EventStreamKeys, StreamEvent } from './event-stream';
 
 /** What became of a delivery. `duplicate`: seen before; `ids` are then the events of the first one. */
 export interface EnqueueResult {
@@ -23,13 +23,6 @@ interface Waiting {
 function deduplicationId(event: CiEvent, index: number): string {
   return createHash('sha256').update(`${event.source}\n${event.deliveryId}\n${index}`).digest('base64url');
 }
-
-/** Appends events to one event queue in one atomic call (src/pipeline/event-stream.ts). */
-export type AppendEvents = (
-  keys: EventStreamKeys,
-  events: readonly StreamEvent[],
-  ttlMs: number,
-) => Promise<string[]>;
 
 /**
  * Appends each event to its event queue's stream with deduplication on (source, delivery id, position),

@@ -5,7 +5,7 @@ import { defineScript, type RedisScript } from '../redis/define-script';
 /**
  * The keys of one event queue (partition). Events travel from receiver to router through a Redis Stream
  * read by one consumer group, not a BullMQ queue: the hop needs no delays, priorities or backoff (BullMQ
- * stays for the delivery queues, which do), and a stream entry costs about 3 Redis commands from append to
+ * stays for the delivery queues, which do), and a stream entry costs 5 Redis commands from append to
  * acknowledgement where a BullMQ job cost about 45 (docs/development.md has the measurements).
  *
  * Every key carries the queue name, braced on a cluster (`src/redis/keyspace.ts`), so the append script's
@@ -55,10 +55,15 @@ export interface StreamEvent {
   dedupId: string;
 }
 
+/** Appends events to one event queue's stream in one atomic call, answering each event's queued id. */
+export type AppendEvents = (
+  keys: EventStreamKeys,
+  events: readonly StreamEvent[],
+  ttlMs: number,
+) => Promise<string[]>;
+
 /** Appends events to one event queue's stream in one atomic call; see {@link appendScript}. */
-export function createStreamAppender(
-  redis: RedisClient,
-): (keys: EventStreamKeys, events: readonly StreamEvent[], ttlMs: number) => Promise<string[]> {
+export function createStreamAppender(redis: RedisClient): AppendEvents {
   // ioredis defines commands on a Cluster the same way (typed for Redis in define-script).
   const append: RedisScript = defineScript(redis as Redis, 'ciRelayAppendEvents', undefined, appendScript);
   return async (keys, events, ttlMs) => {
