@@ -23,6 +23,32 @@ const isMetricsMessage = (message: unknown): message is MetricsMessage =>
   message !== null &&
   String((message as { type?: unknown }).type).startsWith('ci-relay:metrics');
 
+/**
+ * Requests sent over IPC that wait for the answer carrying their id. Each gives up after `timeoutMs`,
+ * answering undefined.
+ */
+function pendingRequests<T>(timeoutMs: number): {
+  ask(send: (id: string) => void): Promise<T | undefined>;
+  answer(id: string, answer: T): void;
+} {
+  const waiting = new Map<string, (answer: T | undefined) => void>();
+  return {
+    ask: (send) =>
+      new Promise((resolve) => {
+        const id = randomUUID();
+        const settle = (answer: T | undefined) => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          resolve(answer);
+        };
+        const timer = setTimeout(() => settle(undefined), timeoutMs);
+        waiting.set(id, settle);
+        send(id);
+      }),
+    answer: (id, answer) => waiting.get(id)?.(answer),
+  };
+}
+
 /** Sends `message` to `worker`; a worker gone meanwhile is no error of the primary's. */
 function reply(worker: Worker, message: MetricsMessage): void {
   worker.send(message, undefined, undefined, () => undefined);
@@ -37,36 +63,16 @@ function reply(worker: Worker, message: MetricsMessage): void {
  */
 export function serveClusterMetrics(timeoutMs = 2000): void {
   const ready = new Set<Worker>();
-  const asked = new Map<string, (metrics: MetricsJson) => void>();
+  const asked = pendingRequests<MetricsJson>(timeoutMs);
   cluster.on('exit', (worker) => ready.delete(worker));
   cluster.on('message', (worker, message: unknown) => {
     if (!isMetricsMessage(message)) return;
     if (message.type === 'ci-relay:metrics-ready') ready.add(worker);
     else if (message.type === 'ci-relay:metrics-own' && message.metrics)
-      asked.get(message.id)?.(message.metrics);
+      asked.answer(message.id, message.metrics);
     else if (message.type === 'ci-relay:metrics' && message.text === undefined) {
-      const own = [...ready].map(
-        (w) =>
-          new Promise<MetricsJson | undefined>((resolve) => {
-            const id = randomUUID();
-            const timer = setTimeout(() => {
-              asked.delete(id);
-              resolve(undefined);
-            }, timeoutMs);
-            asked.set(id, (metrics) => {
-              clearTimeout(timer);
-              asked.delete(id);
-              resolve(metrics);
-            });
-            // A process that has just died: the send fails (the callback swallows it) and it is left out.
-            w.send(
-              { type: 'ci-relay:metrics-own', id } satisfies MetricsMessage,
-              undefined,
-              undefined,
-              () => undefined,
-            );
-          }),
-      );
+      // A process that has just died: the send fails (reply swallows it) and the process is left out.
+      const own = [...ready].map((w) => asked.ask((id) => reply(w, { type: 'ci-relay:metrics-own', id })));
       Promise.all(own)
         .then(async (all) => {
           const answered = all.filter((m): m is MetricsJson => m !== undefined);
@@ -94,40 +100,23 @@ export function createMetricsText(registry: Registry, timeoutMs = 5000): () => P
   if (!cluster.isWorker || !toPrimary) return () => registry.metrics();
   // With the primary gone the send fails; the scrape's own timeout answers for it.
   const send = (message: MetricsMessage) => toPrimary(message, undefined, undefined, () => undefined);
-  const waiting = new Map<string, { resolve: (text: string) => void; reject: (err: Error) => void }>();
+  const asked = pendingRequests<{ text?: string; error?: string }>(timeoutMs);
   process.on('message', (message: unknown) => {
     if (!isMetricsMessage(message)) return;
     if (message.type === 'ci-relay:metrics-own' && message.metrics === undefined) {
       void registry
         .getMetricsAsJSON()
-        .then((metrics) =>
-          send({ type: 'ci-relay:metrics-own', id: message.id, metrics } satisfies MetricsMessage),
-        );
+        .then((metrics) => send({ type: 'ci-relay:metrics-own', id: message.id, metrics }));
     } else if (message.type === 'ci-relay:metrics' && (message.text ?? message.error) !== undefined) {
-      const w = waiting.get(message.id);
-      waiting.delete(message.id);
-      if (message.text !== undefined) w?.resolve(message.text);
-      else w?.reject(new Error(message.error));
+      asked.answer(message.id, message);
     }
   });
-  send({ type: 'ci-relay:metrics-ready' } satisfies MetricsMessage);
-  return () =>
-    new Promise<string>((resolve, reject) => {
-      const id = randomUUID();
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`the primary process did not send the metrics within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting.set(id, {
-        resolve: (text) => {
-          clearTimeout(timer);
-          resolve(text);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      });
-      send({ type: 'ci-relay:metrics', id } satisfies MetricsMessage);
-    });
+  send({ type: 'ci-relay:metrics-ready' });
+  return async () => {
+    const answer = await asked.ask((id) => send({ type: 'ci-relay:metrics', id }));
+    if (answer === undefined)
+      throw new Error(`the primary process did not send the metrics within ${timeoutMs} ms`);
+    if (answer.text === undefined) throw new Error(answer.error);
+    return answer.text;
+  };
 }
