@@ -38,3 +38,17 @@ export function sampleEvent(overrides: Partial<CiEvent> = {}): CiEvent {
     ...overrides,
   };
 }
+
+/** `event` as a generic source posts it: without the fields the relay assigns on receipt. */
+export function genericWebhookBody(event: CiEvent): Record<string, unknown> {
+  const {
+    id: _id,
+    schemaVersion: _v,
+    source: _s,
+    provider: _p,
+    deliveryId: _d,
+    receivedAt: _r,
+    ...rest
+  } = event;
+  return rest;
+}

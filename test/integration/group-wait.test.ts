@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import { sampleEvent } from '../helpers/sample-event';
+import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startFakeSlack, type FakeSlack } from '../helpers/start-fake-slack';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
@@ -10,20 +10,6 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/start-smtp-serv
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
 
 const slackToken = 'xoxb-5555-6666-group-wait-token';
-
-/** A CiEvent as a generic source posts it (without the fields the relay assigns). */
-function body(event: CiEvent): Record<string, unknown> {
-  const {
-    id: _id,
-    schemaVersion: _v,
-    source: _s,
-    provider: _p,
-    deliveryId: _d,
-    receivedAt: _r,
-    ...rest
-  } = event;
-  return rest;
-}
 
 /** Job `i` of a matrix in run 5150, ending in `status`. */
 const matrixJob = (i: number, status: CiEvent['status'] = 'failure') =>
@@ -107,7 +93,7 @@ routes:
       .post('/hooks/ci')
       .set('content-type', 'application/json')
       .set('webhook-id', randomUUID())
-      .send(body(event));
+      .send(genericWebhookBody(event));
     assert.equal(res.status, 202, JSON.stringify(res.body));
   };
   /** Group notifications the routers logged, in all. */

@@ -5,27 +5,13 @@ import type { CiEvent } from '../../src/event/ci-event-schema';
 import { flakyNote } from '../../src/event/flaky-note';
 import type { Delivery } from '../../src/store/delivery-record';
 import { checkAgainstOpenApi } from '../helpers/check-openapi';
-import { sampleEvent } from '../helpers/sample-event';
+import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
 
 const apiKey = 'noise-control-test-key-0123456789';
 const hour = 3_600_000;
-
-/** A CiEvent as a generic source posts it (without the fields the relay assigns). */
-function body(event: CiEvent): Record<string, unknown> {
-  const {
-    id: _id,
-    schemaVersion: _v,
-    source: _s,
-    provider: _p,
-    deliveryId: _d,
-    receivedAt: _r,
-    ...rest
-  } = event;
-  return rest;
-}
 
 /** Run `n` of acme/web CI on main, ending in `status` (on commit `sha`, default one per run). */
 const run = (n: number, status: CiEvent['status'], sha = `${n}`.padStart(40, 'a')) =>
@@ -91,7 +77,7 @@ ${routes}
       .post('/hooks/ci')
       .set('content-type', 'application/json')
       .set('webhook-id', randomUUID())
-      .send(body(event));
+      .send(genericWebhookBody(event));
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const id = (res.body as { events: string[] }).events[0] ?? '';
     posted.push(id);
@@ -135,7 +121,7 @@ ${routes}
     const test = await request(relay.url)
       .post(url)
       .set('authorization', `Bearer ${apiKey}`)
-      .send({ event: body(run(1, 'failure')) });
+      .send({ event: genericWebhookBody(run(1, 'failure')) });
     checkAgainstOpenApi('POST', url, test.status, test.body);
     const explained = test.body as {
       results: Array<{ routes: Array<{ sinks: Array<{ suppressedBy: unknown[] }> }> }>;

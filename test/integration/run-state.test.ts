@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import { sampleEvent } from '../helpers/sample-event';
+import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startFakeSlack, type FakeSlack } from '../helpers/start-fake-slack';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
@@ -10,20 +10,6 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/start-smtp-serv
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
 
 const slackToken = 'xoxb-3333-4444-run-state-token';
-
-/** A CiEvent as a generic source posts it (without the fields the relay assigns). */
-function body(event: CiEvent): Record<string, unknown> {
-  const {
-    id: _id,
-    schemaVersion: _v,
-    source: _s,
-    provider: _p,
-    deliveryId: _d,
-    receivedAt: _r,
-    ...rest
-  } = event;
-  return rest;
-}
 
 /** Run `n` of acme/web CI on main, ending in `status`. */
 const run = (n: number, status: CiEvent['status']) =>
@@ -104,7 +90,7 @@ describe('run state: sendResolved (relay, real Redis, fake Slack, local SMTP)', 
       .post('/hooks/ci')
       .set('content-type', 'application/json')
       .set('webhook-id', randomUUID())
-      .send(body(event));
+      .send(genericWebhookBody(event));
     assert.equal(res.status, 202, JSON.stringify(res.body));
     posted += 1;
     const expected = posted;

@@ -10,26 +10,13 @@ import type { AuditEntry } from '../../src/store/create-audit-log';
 import type { Silence } from '../../src/store/create-silence-store';
 import type { Delivery } from '../../src/store/delivery-record';
 import { checkAgainstOpenApi } from '../helpers/check-openapi';
-import { sampleEvent } from '../helpers/sample-event';
+import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
 
 const readKey = 'silences-test-read-key-0123456789';
 const writeKey = 'silences-test-write-key-0123456789';
-
-function body(event: CiEvent): Record<string, unknown> {
-  const {
-    id: _id,
-    schemaVersion: _v,
-    source: _s,
-    provider: _p,
-    deliveryId: _d,
-    receivedAt: _r,
-    ...rest
-  } = event;
-  return rest;
-}
 
 /** A failed run `n` of `repository`. */
 const failed = (n: number, repository: string) =>
@@ -100,7 +87,7 @@ routes:
       .post('/hooks/ci')
       .set('content-type', 'application/json')
       .set('webhook-id', randomUUID())
-      .send(body(event));
+      .send(genericWebhookBody(event));
     assert.equal(res.status, 202);
     const id = (res.body as { events: string[] }).events[0] ?? '';
     await waitFor(() =>
@@ -138,7 +125,9 @@ routes:
     await waitFor(() => hook.requests.length === 1);
 
     // route-test shows it too.
-    const test = await api('POST', '/v1/route-test', writeKey, { event: body(failed(3, 'acme/web')) });
+    const test = await api('POST', '/v1/route-test', writeKey, {
+      event: genericWebhookBody(failed(3, 'acme/web')),
+    });
     assert.equal(test.status, 200);
     assert.match(JSON.stringify(test.body), /"kind":"silence"/);
 
