@@ -190,6 +190,19 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       log: log.child({ component: 'records' }),
     });
     watchRedis(workerRedis, log.child({ purpose: 'worker' }));
+    const retryQueues = createDeliveryQueues({ redis: workerRedis, prefix });
+    const deliveries = createDeliveryWorkers({
+      connection: workerRedis,
+      redis: workerRedis,
+      prefix,
+      log: log.child({ component: 'delivery' }),
+      metrics,
+      records: workerRecords,
+      queues: retryQueues,
+      ...(options.sinkDeps && { sinkDeps: options.sinkDeps }),
+    });
+    await deliveries.apply(configStore.current());
+    configStore.onChange((config) => deliveries.apply(config));
     const router = createRouterWorker({
       connection: workerRedis,
       redis: workerRedis,
@@ -201,24 +214,16 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       ciMetrics,
       ...(options.now && { now: options.now }),
       queueNames: eventQueues,
+      sendNow: deliveries.sendNow,
     });
     router.ready.catch((err: unknown) =>
       log.error({ err }, "[router] could not create the event queues' consumer group"),
     );
-    const deliveries = createDeliveryWorkers({
-      connection: workerRedis,
-      redis: workerRedis,
-      prefix,
-      log: log.child({ component: 'delivery' }),
-      metrics,
-      records: workerRecords,
-      ...(options.sinkDeps && { sinkDeps: options.sinkDeps }),
-    });
-    await deliveries.apply(configStore.current());
-    configStore.onChange((config) => deliveries.apply(config));
+    // Closed last to first: the router (it makes first attempts through the sinks), then the sinks' workers.
     closers.push(
-      () => router.close(),
+      () => retryQueues.close(),
       () => deliveries.close(),
+      () => router.close(),
     );
   }
 

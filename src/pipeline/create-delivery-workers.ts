@@ -13,9 +13,20 @@ import { stalledJobOptions } from './stalled-job-options';
 import { createSinkHealth } from './sink-health';
 import type { Records } from '../store/create-records';
 import { deliveryBase, type DeliveryChange } from '../store/create-delivery-store';
+import type { DeliveryBase } from '../store/delivery-record';
+import { notificationOf, type DeliveryJobData, type DeliveryQueues } from './delivery-queues';
 
-/** The number of the attempt a job is on, 1 for the first. */
-const attemptOf = (job: Job) => job.attemptsMade + 1;
+/** The number of the attempt a job is on, 1 for the first (counting attempts made before it was queued). */
+const attemptOf = (job: Job<DeliveryJobData>) => job.attemptsMade + 1 + (job.data.attemptsBefore ?? 0);
+
+/** A sink's answer that asks for the notification to wait and come again, not counted as an attempt. */
+const isRequeue = (err: unknown): err is RateLimitedError & { retryAfterMs: number } =>
+  err instanceof RateLimitedError && err.requeue && err.retryAfterMs !== undefined;
+
+/** An attempt that took longer than this sends the sink's next notifications through its queue, until one is quick. */
+const slowAttemptMs = 1_000;
+/** First attempts one sink may have under way in the router at once; more are queued. */
+const sendNowLimit = 4;
 
 /** Options of {@link createDeliveryWorkers}. */
 export interface DeliveryWorkersOptions {
@@ -29,24 +40,53 @@ export interface DeliveryWorkersOptions {
   sinkDeps?: Omit<SinkDeps, 'log'>;
   /** Where each delivery's state changes are recorded for the API. */
   records: Pick<Records, 'deliveries'>;
+  /** Where a notification whose first attempt ({@link DeliveryWorkers.sendNow}) failed is queued for its retries. */
+  queues: Pick<DeliveryQueues, 'add' | 'addDead'>;
   /** @defaultValue `Date.now` */
   now?: () => number;
   /** @defaultValue 8 */
   concurrency?: number;
 }
 
+/** The delivery workers of every configured sink. */
+export interface DeliveryWorkers {
+  /** Starts, restarts and stops workers so that they match `config.sinks`. */
+  apply(config: RelayConfig): Promise<void>;
+  /**
+   * Makes a notification's first attempt here and now, when its sink can take it: the sink runs in
+   * this process, has no rate limit of its own, is not paused by a 429, delivered its last attempt,
+   * answered it within a second, and has fewer than 4 such attempts under way. A slow or failing sink
+   * so holds up the router (which waits for these attempts before acknowledging an event) for one
+   * attempt, not for every notification. Resolves true once the notification is sent, skipped, dead (a permanent error) or queued
+   * for its retries, each recorded; false when the sink cannot take it now, and the caller queues it.
+   * The caller must have claimed the notification and found it still to send: an attempt cut short
+   * by a crash is made again when the event is routed again, with the same notification id.
+   */
+  sendNow(notification: Notification, base: DeliveryBase): Promise<boolean>;
+  /** Stops every worker, letting in-flight deliveries finish. */
+  close(): Promise<void>;
+}
+
 interface Running {
   json: string;
   sink: Sink;
-  worker: Worker<Notification>;
+  worker: Worker<DeliveryJobData>;
+  sendNow(notification: Notification, base: DeliveryBase): Promise<boolean>;
+  /** First attempts under way, waited for before the sink is closed. */
+  inFlight: Set<Promise<unknown>>;
 }
 
 /**
  * One BullMQ worker per configured sink, kept in step with the config (`apply` on reload): new sinks
  * start, removed ones stop, changed ones restart. A sink's DeliveryError decides what happens next:
  * permanent errors dead-letter the job at once (UnrecoverableError), retryable ones back off.
+ *
+ * Most notifications never see the queue: the router hands each to {@link DeliveryWorkers.sendNow},
+ * which makes the first attempt in the router's own process, and only a failed attempt (or a sink
+ * that is failing, rate limited or throttled) goes through BullMQ. That saves each delivery a queue
+ * hop: a worker wake-up and about 40 Redis commands (the add, the fetch and the finish).
  */
-export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
+export function createDeliveryWorkers(options: DeliveryWorkersOptions): DeliveryWorkers {
   const {
     connection,
     redis,
@@ -54,6 +94,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
     log,
     metrics,
     records,
+    queues,
     sinkDeps = {},
     now = Date.now,
     concurrency = 8,
@@ -75,74 +116,121 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
     const retry: RetrySettings = { ...defaultRetry, ...config.retry };
     const rateLimit = config.rateLimit ?? sinkDefaultRateLimits[config.type];
     const health = createSinkHealth(sinkLog, name);
+    // Until when a 429 paused the sink (its queue is paused for as long): no attempts made here meanwhile.
+    let pausedUntil = 0;
+    // Whether the sink's last attempt took over slowAttemptMs.
+    let slow = false;
+    const inFlight = new Set<Promise<unknown>>();
     // The delay BullMQ will wait before each job's next attempt, kept until the failure is recorded.
     const nextDelay = new Map<string, number>();
-    const baseOf = (job: Job<Notification>) =>
+    const baseOf = (job: Job<DeliveryJobData>) =>
       deliveryBase(job.data.id, job.data.event, job.data.route, config.id, job.timestamp, job.data.replayOf);
-    const record = (job: Job<Notification>, change: DeliveryChange) =>
+    const record = (base: DeliveryBase, change: DeliveryChange) =>
       records.deliveries
-        .update(baseOf(job), change)
+        .update(base, change)
         .catch((err: unknown) =>
-          sinkLog.warn({ err, notification: job.id }, `[delivery] ${name}: recording the delivery failed`),
+          sinkLog.warn({ err, notification: base.id }, `[delivery] ${name}: recording the delivery failed`),
         );
-    const outcomeLine = (job: Job<Notification>, state: string, extra: Record<string, unknown> = {}) => ({
-      notification: job.data.id,
-      event: job.data.event.id,
-      route: job.data.route,
+    const outcomeLine = (
+      notification: Notification,
+      attempt: number,
+      state: string,
+      extra: Record<string, unknown> = {},
+    ) => ({
+      notification: notification.id,
+      event: notification.event.id,
+      route: notification.route,
       state,
-      attempt: attemptOf(job),
+      attempt,
       ...extra,
     });
+    const deadLine = (notification: Notification, attempt: number, message: string) =>
+      sinkLog.error(
+        outcomeLine(notification, attempt, 'failed', { err: message }),
+        `[delivery] ${name}: ${notification.id} dead-lettered: ${message}`,
+      );
 
-    const worker = new Worker<Notification>(
+    /**
+     * One attempt, wherever it runs: delivered (or skipped) is counted and recorded here; a requeue
+     * (429 with Retry-After) is recorded and pauses the sink; any other failure is counted and thrown,
+     * as UnrecoverableError when it is permanent, for the caller to record with its retry plan.
+     */
+    const attemptOnce = async (
+      notification: Notification,
+      attempt: number,
+      base: DeliveryBase,
+      last: boolean,
+    ): Promise<void> => {
+      const stop = metrics.deliverySeconds.startTimer({ sink: config.id });
+      const startedAt = performance.now();
+      try {
+        const result = await sink.deliver(notification, { attempt });
+        const state = result === 'skipped' ? 'skipped' : 'sent';
+        metrics.deliveries.inc({
+          sink: config.id,
+          outcome: result === 'skipped' ? 'skipped' : 'delivered',
+          reason: '',
+        });
+        health.ok();
+        await record(base, {
+          state,
+          attempt: { at: new Date(now()).toISOString(), outcome: state, attempt },
+        });
+        sinkLog.info(
+          outcomeLine(notification, attempt, state),
+          `[delivery] ${name}: ${notification.id} ${state}`,
+        );
+      } catch (err) {
+        if (isRequeue(err)) {
+          metrics.deliveries.inc({ sink: config.id, outcome: 'requeued', reason: 'rateLimited' });
+          sinkLog.warn(
+            { retryAfterMs: err.retryAfterMs },
+            `[delivery] ${name}: rate limited; pausing the sink`,
+          );
+          pausedUntil = now() + err.retryAfterMs;
+          await record(base, {
+            state: attempt > 1 ? 'retrying' : 'pending',
+            attempt: {
+              at: new Date(now()).toISOString(),
+              outcome: 'rate_limited',
+              attempt,
+              error: err.message,
+              reason: err.reason,
+            },
+            nextAttemptAt: pausedUntil,
+          });
+          await worker.rateLimit(err.retryAfterMs);
+          throw err;
+        }
+        const reason = err instanceof DeliveryError ? err.reason : 'network';
+        const permanent = err instanceof DeliveryError && !err.retryable;
+        metrics.deliveries.inc({ sink: config.id, outcome: permanent || last ? 'dead' : 'retry', reason });
+        const message = err instanceof Error ? err.message : String(err);
+        health.failed(message);
+        if (permanent) throw new UnrecoverableError(message);
+        throw err;
+      } finally {
+        stop();
+        slow = performance.now() - startedAt > slowAttemptMs;
+      }
+    };
+
+    const worker = new Worker<DeliveryJobData>(
       deliveryQueueName(config.id, isCluster(redis)),
       async (job) => {
-        const stop = metrics.deliverySeconds.startTimer({ sink: config.id });
+        // Dead before it was queued (recorded, counted and logged then): straight to the failed set.
+        if (job.data.deadLetter !== undefined) throw new UnrecoverableError(job.data.deadLetter);
+        const attempt = attemptOf(job);
         try {
-          const result = await sink.deliver(job.data, { attempt: attemptOf(job) });
-          const state = result === 'skipped' ? 'skipped' : 'sent';
-          metrics.deliveries.inc({
-            sink: config.id,
-            outcome: result === 'skipped' ? 'skipped' : 'delivered',
-            reason: '',
-          });
-          health.ok();
-          await record(job, {
-            state,
-            attempt: { at: new Date(now()).toISOString(), outcome: state, attempt: attemptOf(job) },
-          });
-          sinkLog.info(outcomeLine(job, state), `[delivery] ${name}: ${job.data.id} ${state}`);
+          await attemptOnce(
+            notificationOf(job.data),
+            attempt,
+            baseOf(job),
+            job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+          );
         } catch (err) {
-          if (err instanceof RateLimitedError && err.requeue && err.retryAfterMs !== undefined) {
-            metrics.deliveries.inc({ sink: config.id, outcome: 'requeued', reason: 'rateLimited' });
-            sinkLog.warn(
-              { retryAfterMs: err.retryAfterMs },
-              `[delivery] ${name}: rate limited; pausing the sink`,
-            );
-            await record(job, {
-              state: job.attemptsMade > 0 ? 'retrying' : 'pending',
-              attempt: {
-                at: new Date(now()).toISOString(),
-                outcome: 'rate_limited',
-                attempt: attemptOf(job),
-                error: err.message,
-                reason: err.reason,
-              },
-              nextAttemptAt: now() + err.retryAfterMs,
-            });
-            await worker.rateLimit(err.retryAfterMs);
-            throw Worker.RateLimitError();
-          }
-          const reason = err instanceof DeliveryError ? err.reason : 'network';
-          const permanent = err instanceof DeliveryError && !err.retryable;
-          const last = attemptOf(job) >= (job.opts.attempts ?? 1);
-          metrics.deliveries.inc({ sink: config.id, outcome: permanent || last ? 'dead' : 'retry', reason });
-          const message = err instanceof Error ? err.message : String(err);
-          health.failed(message);
-          if (permanent) throw new UnrecoverableError(message);
+          if (isRequeue(err)) throw Worker.RateLimitError();
           throw err;
-        } finally {
-          stop();
         }
       },
       {
@@ -153,7 +241,8 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
         ...(rateLimit && { limiter: { max: rateLimit.max, duration: rateLimit.perMs } }),
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, err?: Error, job?: MinimalJob) => {
-            const delay = deliveryBackoff(attemptsMade, err, retry);
+            const before = (job?.data as DeliveryJobData | undefined)?.attemptsBefore ?? 0;
+            const delay = deliveryBackoff(attemptsMade + before, err, retry);
             if (job?.id) nextDelay.set(job.id, delay);
             return delay;
           },
@@ -161,32 +250,30 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
       },
     );
     worker.on('failed', (job, err) => {
-      if (!job) return;
+      if (!job || job.data.deadLetter !== undefined) return;
       const dead = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
       const delay = job.id ? nextDelay.get(job.id) : undefined;
       if (job.id) nextDelay.delete(job.id);
       const at = now();
       const reason = (err as { reason?: string }).reason;
-      void record(job, {
+      // attemptsMade counts the failed attempt by now.
+      const attempt = attemptOf(job) - 1;
+      void record(baseOf(job), {
         state: dead ? 'failed' : 'retrying',
         attempt: {
           at: new Date(at).toISOString(),
           outcome: dead ? 'failed' : 'retry',
-          attempt: job.attemptsMade,
+          attempt,
           error: err.message,
           ...(reason !== undefined && { reason }),
         },
         error: err.message,
         ...(!dead && delay !== undefined && { nextAttemptAt: at + delay }),
       });
-      if (dead)
-        sinkLog.error(
-          outcomeLine(job, 'failed', { err: err.message }),
-          `[delivery] ${name}: ${job.data.id} dead-lettered: ${err.message}`,
-        );
+      if (dead) deadLine(job.data, attempt, err.message);
       else
         sinkLog.debug(
-          outcomeLine(job, 'retrying', {
+          outcomeLine(job.data, attempt, 'retrying', {
             err: err.message,
             nextAttemptAt: delay === undefined ? undefined : new Date(at + delay).toISOString(),
           }),
@@ -194,7 +281,69 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
         );
     });
     worker.on('error', (err) => sinkLog.error({ err }, `[delivery] ${name}: worker error`));
-    return { json: JSON.stringify(config), sink, worker };
+
+    const sendNow = async (notification: Notification, base: DeliveryBase): Promise<boolean> => {
+      if (
+        rateLimit !== undefined ||
+        health.failing ||
+        slow ||
+        inFlight.size >= sendNowLimit ||
+        now() < pausedUntil ||
+        worker.closing
+      )
+        return false;
+      const attempt = firstAttempt(notification, base);
+      inFlight.add(attempt);
+      try {
+        return await attempt;
+      } finally {
+        inFlight.delete(attempt);
+      }
+    };
+    const firstAttempt = async (notification: Notification, base: DeliveryBase): Promise<boolean> => {
+      try {
+        await attemptOnce(notification, 1, base, retry.attempts <= 1);
+        return true;
+      } catch (err) {
+        if (isRequeue(err)) {
+          await queues.add(config, notification, { attemptsBefore: 0, delay: err.retryAfterMs });
+          return true;
+        }
+        const at = now();
+        const message = err instanceof Error ? err.message : String(err);
+        const reason = (err as { reason?: string }).reason;
+        const failed = {
+          at: new Date(at).toISOString(),
+          attempt: 1,
+          error: message,
+          ...(reason !== undefined && { reason }),
+        };
+        if (err instanceof UnrecoverableError || retry.attempts <= 1) {
+          await queues.addDead(config, notification, 1, message);
+          await record(base, { state: 'failed', attempt: { ...failed, outcome: 'failed' }, error: message });
+          deadLine(notification, 1, message);
+          return true;
+        }
+        const delay = deliveryBackoff(1, err, retry);
+        // Queued before it is recorded: a crash in between leaves a job to send, never a record waiting on none.
+        await queues.add(config, notification, { attemptsBefore: 1, delay });
+        await record(base, {
+          state: 'retrying',
+          attempt: { ...failed, outcome: 'retry' },
+          error: message,
+          nextAttemptAt: at + delay,
+        });
+        sinkLog.debug(
+          outcomeLine(notification, 1, 'retrying', {
+            err: message,
+            nextAttemptAt: new Date(at + delay).toISOString(),
+          }),
+          `[delivery] ${name}: ${notification.id} attempt failed, will retry`,
+        );
+        return true;
+      }
+    };
+    return { json: JSON.stringify(config), sink, worker, sendNow, inFlight };
   };
 
   const stop = async (id: string) => {
@@ -202,12 +351,12 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
     if (!r) return;
     running.delete(id);
     await r.worker.close();
+    await Promise.allSettled(r.inFlight);
     await r.sink.close?.();
   };
 
   return {
-    /** Starts, restarts and stops workers so that they match `config.sinks`. */
-    async apply(config: RelayConfig): Promise<void> {
+    async apply(config) {
       stalledAfterMs = config.stalledAfterMs;
       for (const id of [...running.keys()]) {
         const next = config.sinks.get(id);
@@ -217,8 +366,11 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
         if (!running.has(id)) running.set(id, start(sinkConfig));
       }
     },
-    /** Stops every worker, letting in-flight deliveries finish. */
-    async close(): Promise<void> {
+    async sendNow(notification, base) {
+      const r = running.get(base.sink);
+      return r ? r.sendNow(notification, base) : false;
+    },
+    async close() {
       await Promise.all([...running.keys()].map(stop));
     },
   };

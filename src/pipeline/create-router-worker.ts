@@ -3,6 +3,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ConfigStore } from '../config/config-store';
+import type { SinkConfig } from '../../sinks';
 import type { CiEvent } from '../event/ci-event-schema';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import { failingStatuses } from '../event/failing-statuses';
@@ -31,7 +32,7 @@ import { stalledJobOptions } from './stalled-job-options';
 import type { Records } from '../store/create-records';
 import type { CiMetrics } from '../metrics/create-ci-metrics';
 import { deliveryBase } from '../store/create-delivery-store';
-import type { AttemptOutcome, DeliveryState } from '../store/delivery-record';
+import type { AttemptOutcome, DeliveryBase, DeliveryState } from '../store/delivery-record';
 import { createSilenceStore, type Silence } from '../store/create-silence-store';
 import { consumeEventStream } from './consume-event-stream';
 import { drainLegacyEventQueue } from './drain-legacy-event-queue';
@@ -79,6 +80,11 @@ export interface RouterWorkerOptions {
   concurrency?: number;
   /** The event queues (partitions) to consume, each with its own worker. @defaultValue `['events']` */
   queueNames?: readonly string[];
+  /**
+   * Makes a new notification's first attempt in this process (the delivery workers' `sendNow`): true
+   * once it is dealt with, false to queue it. Without it every notification is queued.
+   */
+  sendNow?: (notification: Notification, base: DeliveryBase) => Promise<boolean>;
 }
 
 /**
@@ -102,6 +108,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     now = Date.now,
     concurrency = 16,
     queueNames = [eventQueueNames(1, isCluster(redis))[0] as string],
+    sendNow = async () => false,
   } = options;
   const recordRunState = createRunStateRecorder({ redis, prefix });
   const runs = createRunStore({ redis, prefix });
@@ -117,6 +124,22 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     prefix,
   });
   groupQueue.on('error', (err) => log.warn({ err: err.message }, '[router] group queue error'));
+
+  /**
+   * Sends a notification whose delivery record was found in `recorded` (undefined: just created). One
+   * seen for the first time is attempted at once ({@link RouterWorkerOptions.sendNow}), else queued;
+   * one routed again (its router died before acknowledging the event) is queued if still to send:
+   * the job id makes that a no-op while its job exists.
+   */
+  const send = async (
+    sink: SinkConfig,
+    notification: Notification,
+    base: DeliveryBase,
+    recorded: DeliveryState | undefined,
+  ) => {
+    if (recorded === undefined && (await sendNow(notification, base))) return;
+    if (stillToSend(recorded)) await queues.add(sink, notification);
+  };
 
   /**
    * Sends a `groupWait` window's events as one notification. Runs from a delayed job in Redis, so a
@@ -135,20 +158,24 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     const latest = events.at(-1);
     if (latest === undefined) return;
     const id = groupNotificationId(ref);
-    const recorded = await records.deliveries.create(deliveryBase(id, latest, r.name, sink.id, now()), {
-      state: 'pending',
-    });
+    const base = deliveryBase(id, latest, r.name, sink.id, now());
+    const recorded = await records.deliveries.create(base, { state: 'pending' });
     const options = r.options[sink.id];
     // Sent already (a flush run again): the rest below is still done, as it is for a routed event.
     if (stillToSend(recorded))
-      await queues.add(sink, {
-        id,
-        route: r.name,
-        event: latest,
-        runVersion: (await runs.get(latest)).version,
-        ...(options && { options }),
-        group: { id: ref.window, events },
-      });
+      await send(
+        sink,
+        {
+          id,
+          route: r.name,
+          event: latest,
+          runVersion: (await runs.get(latest)).version,
+          ...(options && { options }),
+          group: { id: ref.window, events },
+        },
+        base,
+        recorded,
+      );
     if (r.sendResolved && events.some((e) => failingStatuses.has(e.status)))
       await resolveTargets.notified(latest, r.name, sink.id);
     log.info(
@@ -220,100 +247,110 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     const createdAt = now();
     const at = new Date(createdAt).toISOString();
     let queued = 0;
+    const sends: Promise<void>[] = [];
     // Read once per event, when a target first gets to the silence check.
     let silenceOf: ((event: CiEvent) => Silence | undefined) | undefined;
-    for (const target of targets) {
-      const { route: r, sinkId, resolved } = target;
-      const sink = config.sinks.get(sinkId);
-      if (!sink) continue;
-      const id = notificationId(event, r.name, sinkId);
-      const base = deliveryBase(id, event, r.name, sinkId, createdAt);
-      const suppress = async (state: 'skipped' | 'silenced', outcome: AttemptOutcome, error: string) => {
-        log.debug(
-          { event: event.id, route: r.name, sink: sinkId, notification: id, outcome },
-          `[router] not sent (${outcome}): ${error}`,
-        );
-        await records.deliveries.create(base, { state, attempt: { at, outcome, error } });
-      };
-      if (target.held !== undefined) {
-        await suppress('skipped', 'after', target.held);
-        continue;
-      }
-      silenceOf ??= await silences.matcher();
-      const silence = silenceOf(target.event);
-      if (silence !== undefined) {
-        await suppress(
-          'silenced',
-          'silenced',
-          `silence ${silence.id} by ${silence.createdBy} until ${silence.endsAt}: ${silence.comment}`,
-        );
-        continue;
-      }
-      const window = timeWindowReason(r, createdAt);
-      if (window !== undefined) {
-        await suppress('silenced', 'muted', window);
-        continue;
-      }
-      if (target.event.transition === 'still_failing' && r.repeatIntervalMs !== undefined) {
-        const held = await repeats.held(target.event, r.name, sinkId, r.repeatIntervalMs, createdAt);
-        if (held !== undefined) {
-          await suppress('skipped', 'repeatInterval', held);
+    // Every send settles before the event is acknowledged (or retried, when something failed).
+    let settled: PromiseSettledResult<void>[] = [];
+    try {
+      for (const target of targets) {
+        const { route: r, sinkId, resolved } = target;
+        const sink = config.sinks.get(sinkId);
+        if (!sink) continue;
+        const id = notificationId(event, r.name, sinkId);
+        const base = deliveryBase(id, event, r.name, sinkId, createdAt);
+        const suppress = async (state: 'skipped' | 'silenced', outcome: AttemptOutcome, error: string) => {
+          log.debug(
+            { event: event.id, route: r.name, sink: sinkId, notification: id, outcome },
+            `[router] not sent (${outcome}): ${error}`,
+          );
+          await records.deliveries.create(base, { state, attempt: { at, outcome, error } });
+        };
+        if (target.held !== undefined) {
+          await suppress('skipped', 'after', target.held);
           continue;
         }
-      }
-      const contentKey = notifiedKey(prefix, event, r.name, sinkId);
-      // First writer wins; the same notification (a retried routing job) still goes through.
-      const claimed = await redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX');
-      if (claimed === null) {
-        const first = await redis.get(contentKey);
-        if (first !== id) {
+        silenceOf ??= await silences.matcher();
+        const silence = silenceOf(target.event);
+        if (silence !== undefined) {
           await suppress(
-            'skipped',
-            'duplicate',
-            `an identical notification (${first ?? 'expired'}) was already sent for this run state`,
+            'silenced',
+            'silenced',
+            `silence ${silence.id} by ${silence.createdBy} until ${silence.endsAt}: ${silence.comment}`,
           );
           continue;
         }
+        const window = timeWindowReason(r, createdAt);
+        if (window !== undefined) {
+          await suppress('silenced', 'muted', window);
+          continue;
+        }
+        if (target.event.transition === 'still_failing' && r.repeatIntervalMs !== undefined) {
+          const held = await repeats.held(target.event, r.name, sinkId, r.repeatIntervalMs, createdAt);
+          if (held !== undefined) {
+            await suppress('skipped', 'repeatInterval', held);
+            continue;
+          }
+        }
+        const contentKey = notifiedKey(prefix, event, r.name, sinkId);
+        // First writer wins; the same notification (a retried routing job) still goes through.
+        const claimed = await redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX');
+        if (claimed === null) {
+          const first = await redis.get(contentKey);
+          if (first !== id) {
+            await suppress(
+              'skipped',
+              'duplicate',
+              `an identical notification (${first ?? 'expired'}) was already sent for this run state`,
+            );
+            continue;
+          }
+        }
+        if (r.groupWaitMs > 0 && event.kind === 'job') {
+          const ref = await groups.join(target.event, r.name, sinkId);
+          // One delayed job per window (its id): events joining later add nothing.
+          await groupQueue.add('flush', ref, {
+            jobId: `g-${ref.window}`,
+            delay: r.groupWaitMs,
+            attempts: 10,
+            backoff: { type: 'exponential', delay: 1000 },
+            removeOnComplete: { age: 24 * 3600 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+          });
+          await suppress(
+            'skipped',
+            'grouped',
+            `waits groupWait (${formatMs(r.groupWaitMs)}) with the run's other job events; sent as ${groupNotificationId(ref)}`,
+          );
+          continue;
+        }
+        const recorded = await records.deliveries.create(base, { state: 'pending' });
+        const options = r.options[sinkId];
+        const notification: Notification = {
+          id,
+          route: r.name,
+          event: target.event,
+          runVersion,
+          ...(options && { options }),
+        };
+        // The sinks are sent to side by side: a slow one does not hold up the others' first attempts.
+        sends.push(send(sink, notification, base, recorded));
+        if (failingStatuses.has(event.status)) {
+          if (r.sendResolved) await resolveTargets.notified(event, r.name, sinkId);
+          if (event.kind === 'pipeline') await repeats.sent(event, r.name, sinkId, createdAt);
+        }
+        if (resolved)
+          log.debug(
+            { event: event.id, route: r.name, sink: sinkId },
+            '[router] fix sent where the failure went (sendResolved)',
+          );
+        queued++;
       }
-      if (r.groupWaitMs > 0 && event.kind === 'job') {
-        const ref = await groups.join(target.event, r.name, sinkId);
-        // One delayed job per window (its id): events joining later add nothing.
-        await groupQueue.add('flush', ref, {
-          jobId: `g-${ref.window}`,
-          delay: r.groupWaitMs,
-          attempts: 10,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: { age: 24 * 3600 },
-          removeOnFail: { age: 7 * 24 * 3600 },
-        });
-        await suppress(
-          'skipped',
-          'grouped',
-          `waits groupWait (${formatMs(r.groupWaitMs)}) with the run's other job events; sent as ${groupNotificationId(ref)}`,
-        );
-        continue;
-      }
-      const recorded = await records.deliveries.create(base, { state: 'pending' });
-      const options = r.options[sinkId];
-      const notification: Notification = {
-        id,
-        route: r.name,
-        event: target.event,
-        runVersion,
-        ...(options && { options }),
-      };
-      if (stillToSend(recorded)) await queues.add(sink, notification);
-      if (failingStatuses.has(event.status)) {
-        if (r.sendResolved) await resolveTargets.notified(event, r.name, sinkId);
-        if (event.kind === 'pipeline') await repeats.sent(event, r.name, sinkId, createdAt);
-      }
-      if (resolved)
-        log.debug(
-          { event: event.id, route: r.name, sink: sinkId },
-          '[router] fix sent where the failure went (sendResolved)',
-        );
-      queued++;
+    } finally {
+      settled = await Promise.allSettled(sends);
     }
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     metrics.routed.inc({ outcome: queued === 0 ? 'unrouted' : 'routed' });
     log.info(
       {

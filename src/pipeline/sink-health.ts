@@ -8,6 +8,10 @@ export function createSinkHealth(log: Logger, name: string) {
   let failures = 0;
   let since = 0;
   return {
+    /** Whether the last attempt failed (the sink has not delivered since). */
+    get failing(): boolean {
+      return failures > 0;
+    },
     /** After a failed attempt; `error` is the first failure's message. */
     failed(error: string, now = Date.now()): void {
       if (failures++ === 0) {

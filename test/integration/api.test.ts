@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import { deliveryQueueName } from '../../src/pipeline/queue-names';
 import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import type { Delivery } from '../../src/store/delivery-record';
@@ -261,8 +263,13 @@ describe('/v1 API (real pipeline, real Redis, local HTTP sink)', function () {
     const [failed] = await deliveriesOf(eventId);
     assert.ok(failed);
     assert.deepEqual(
-      failed.attempts.map((a) => a.outcome),
-      ['retry', 'retry', 'failed'],
+      failed.attempts.map((a) => [a.outcome, a.attempt]),
+      [
+        ['retry', 1],
+        ['retry', 2],
+        ['failed', 3],
+      ],
+      'the first attempt (made by the router) and the queued retries are numbered in one series',
     );
     assert.match(failed.error ?? '', /503/);
     assert.equal(sink.requests.length, 3);
@@ -298,6 +305,52 @@ describe('/v1 API (real pipeline, real Redis, local HTTP sink)', function () {
     assert.equal(audit.body.items[0].target, failed.id);
     assert.ok(!JSON.stringify(audit.body).includes(writeKey));
     assert.ok(!relay.logLines.join('').includes(writeKey));
+  });
+
+  it('a notification refused on its first attempt is a dead letter in the failed set, and retried from there', async () => {
+    respond = answer(400);
+    const eventId = (await postGithub('workflow_run', workflowRun(7101, 711, 'failure'))).body
+      .events[0] as string;
+    await waitFor(async () => (await deliveriesOf(eventId))[0]?.state === 'failed');
+    const [failed] = await deliveriesOf(eventId);
+    assert.ok(failed);
+    const queue = new Queue(deliveryQueueName('hook'), {
+      connection: { url: redis.url },
+      prefix: relay.prefix,
+    });
+    try {
+      await waitFor(async () => (await queue.getFailedCount()) === 1);
+      const [job] = await queue.getFailed();
+      assert.equal(job?.id, failed.id);
+      assert.match(job?.failedReason ?? '', /HTTP 400/);
+      assert.equal(sink.requests.length, 1, 'a permanent error is not retried');
+      assert.deepEqual(
+        failed.attempts.map((a) => [a.outcome, a.attempt]),
+        [['failed', 1]],
+      );
+
+      respond = answer(200);
+      assert.equal((await api('POST', `/v1/deliveries/${failed.id}/retry`, writeKey)).status, 202);
+      await waitFor(
+        async () => (await api('GET', `/v1/deliveries/${failed.id}`, readKey)).body.state === 'sent',
+      );
+      assert.equal(sink.requests.length, 2);
+      assert.deepEqual(
+        sink.requests.map((r) => r.headers['webhook-id']),
+        [failed.id, failed.id],
+      );
+      const after = (await api('GET', `/v1/deliveries/${failed.id}`, readKey)).body as Delivery;
+      assert.deepEqual(
+        after.attempts.map((a) => [a.outcome, a.attempt ?? null]),
+        [
+          ['failed', 1],
+          ['retry_requested', null],
+          ['sent', 2],
+        ],
+      );
+    } finally {
+      await queue.close();
+    }
   });
 
   it('replays a time range as new notifications, with a dry run first', async () => {

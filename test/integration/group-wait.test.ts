@@ -169,14 +169,15 @@ routes:
   });
 
   it('loses nothing when the worker stops during the wait: another worker sends the group', async () => {
-    const first = await start();
+    // A window long enough that the first worker is closed well before it ends.
+    const first = await start({ groupWait: '4s' });
     const prefix = first.prefix;
     for (let i = 0; i < 5; i++) await post(first, matrixJob(i));
     await waitFor(() => first.logLines.filter((l) => l.includes('"queued"')).length === 5);
     await first.close();
     relays = [];
     assert.equal(hook.requests.length, 0, 'nothing was sent before the window closed');
-    await start({ prefix });
+    await start({ prefix, groupWait: '4s' });
     await waitFor(() => hook.requests.length === 1, 15_000);
     const envelope = JSON.parse(hook.requests[0]?.body ?? '{}') as { group: { count: number } };
     assert.equal(envelope.group.count, 5);

@@ -56,6 +56,11 @@ export function deliveriesRoutes(deps: ApiDeps): Router {
     const who = principalOf(res);
     const job = await queues.queueFor(sink.id).getJob(id);
     if (job && (await job.getState()) === 'failed') {
+      // A dead letter the router's first attempt made fails without an attempt until this is cleared.
+      if (job.data.deadLetter !== undefined) {
+        const { deadLetter: _deadLetter, ...data } = job.data;
+        await job.updateData(data);
+      }
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     } else {
       // The dead letter itself is gone (its queue kept it for less time than the API keeps records):
