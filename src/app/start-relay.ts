@@ -7,6 +7,7 @@ import { createMetrics } from '../metrics/create-metrics';
 import { createCiMetrics } from '../metrics/create-ci-metrics';
 import { createDeliveryWorkers } from '../pipeline/create-delivery-workers';
 import { createRedis, type RedisTarget } from '../pipeline/create-redis';
+import { coalesceWrites } from '../redis/coalesce-writes';
 import { createRouterWorker } from '../pipeline/create-router-worker';
 import { createSourceRateLimit } from '../receiver/create-source-rate-limit';
 import { createEventEnqueuer } from '../pipeline/enqueue-events';
@@ -134,7 +135,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   const connections: Redis[] = [];
   const connect = (purpose: 'producer' | 'worker') => {
-    const redis = createRedis(target, purpose);
+    const redis = coalesceWrites(createRedis(target, purpose));
     connections.push(redis);
     return redis;
   };

@@ -52,7 +52,7 @@ export function groupNotificationId(ref: GroupRef): string {
 }
 
 /**
- * Whether a notification whose delivery record was found in `state` (undefined: just created) still needs
+ * Whether a notification whose delivery record was found in `state` (undefined: it has none) still needs
  * its job added. Delivery jobs are removed once sent, so an event routed again (its router died before
  * acknowledging it) must not add a sent notification's job a second time; a pending one is added again
  * (the same job id: a no-op while the job exists, the job itself when the crash came before it was added).
@@ -126,19 +126,23 @@ export function createRouterWorker(options: RouterWorkerOptions): {
   groupQueue.on('error', (err) => log.warn({ err: err.message }, '[router] group queue error'));
 
   /**
-   * Sends a notification whose delivery record was found in `recorded` (undefined: just created). One
-   * seen for the first time is attempted at once ({@link RouterWorkerOptions.sendNow}), else queued;
-   * one routed again (its router died before acknowledging the event) is queued if still to send:
-   * the job id makes that a no-op while its job exists.
+   * Sends a notification whose delivery record was found in state `found` (undefined: it has none).
+   * One without a record is attempted at once ({@link RouterWorkerOptions.sendNow}), which records its
+   * outcome, or else recorded pending and queued. One routed again (its router died before
+   * acknowledging the event) is queued if still to send: the job id makes that a no-op while its job
+   * exists. A crash between a first attempt and its record sends it again, with the same id.
    */
   const send = async (
     sink: SinkConfig,
     notification: Notification,
     base: DeliveryBase,
-    recorded: DeliveryState | undefined,
+    found: DeliveryState | undefined,
   ) => {
-    if (recorded === undefined && (await sendNow(notification, base))) return;
-    if (stillToSend(recorded)) await queues.add(sink, notification);
+    if (found === undefined) {
+      if (await sendNow(notification, base)) return;
+      found = await records.deliveries.create(base, { state: 'pending' });
+    }
+    if (stillToSend(found)) await queues.add(sink, notification);
   };
 
   /**
@@ -159,10 +163,10 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     if (latest === undefined) return;
     const id = groupNotificationId(ref);
     const base = deliveryBase(id, latest, r.name, sink.id, now());
-    const recorded = await records.deliveries.create(base, { state: 'pending' });
+    const found = (await records.deliveries.get(id))?.state;
     const options = r.options[sink.id];
     // Sent already (a flush run again): the rest below is still done, as it is for a routed event.
-    if (stillToSend(recorded))
+    if (stillToSend(found))
       await send(
         sink,
         {
@@ -174,7 +178,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
           group: { id: ref.window, events },
         },
         base,
-        recorded,
+        found,
       );
     if (r.sendResolved && events.some((e) => failingStatuses.has(e.status)))
       await resolveTargets.notified(latest, r.name, sink.id);
@@ -234,7 +238,10 @@ export function createRouterWorker(options: RouterWorkerOptions): {
       ...(state && { transition: state.transition }),
       ...(flaky && { flaky: true }),
     };
-    const [runVersion] = await Promise.all([
+    const targets = await routeTargets(config.routes, event, state);
+    // Issued in one tick, so they leave in one write (src/redis/coalesce-writes.ts) and cost one round
+    // trip: the event's records, and the silences when the event goes anywhere. Awaited below.
+    const written = Promise.all([
       runs.record(event),
       records.events.record(event),
       records.board.apply(event),
@@ -243,12 +250,13 @@ export function createRouterWorker(options: RouterWorkerOptions): {
         ?.observe(event)
         .catch((err: unknown) => log.debug({ err }, '[router] CI metrics not counted')),
     ]);
-    const targets = await routeTargets(config.routes, event, state);
+    written.catch(() => undefined);
+    const silencesRead = targets.length > 0 ? silences.matcher() : undefined;
+    silencesRead?.catch(() => undefined);
     const createdAt = now();
     const at = new Date(createdAt).toISOString();
     let queued = 0;
     const sends: Promise<void>[] = [];
-    // Read once per event, when a target first gets to the silence check.
     let silenceOf: ((event: CiEvent) => Silence | undefined) | undefined;
     // Every send settles before the event is acknowledged (or retried, when something failed).
     let settled: PromiseSettledResult<void>[] = [];
@@ -270,7 +278,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
           await suppress('skipped', 'after', target.held);
           continue;
         }
-        silenceOf ??= await silences.matcher();
+        silenceOf ??= await (silencesRead ?? silences.matcher());
         const silence = silenceOf(target.event);
         if (silence !== undefined) {
           await suppress(
@@ -293,8 +301,12 @@ export function createRouterWorker(options: RouterWorkerOptions): {
           }
         }
         const contentKey = notifiedKey(prefix, event, r.name, sinkId);
-        // First writer wins; the same notification (a retried routing job) still goes through.
-        const claimed = await redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX');
+        // First writer wins; the same notification (a retried routing job) still goes through. Its
+        // delivery record, if it has one (an event routed again), is read in the same round trip.
+        const [claimed, found] = await Promise.all([
+          redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX'),
+          records.deliveries.get(id),
+        ]);
         if (claimed === null) {
           const first = await redis.get(contentKey);
           if (first !== id) {
@@ -324,7 +336,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
           );
           continue;
         }
-        const recorded = await records.deliveries.create(base, { state: 'pending' });
+        const [runVersion] = await written;
         const options = r.options[sinkId];
         const notification: Notification = {
           id,
@@ -334,7 +346,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
           ...(options && { options }),
         };
         // The sinks are sent to side by side: a slow one does not hold up the others' first attempts.
-        sends.push(send(sink, notification, base, recorded));
+        sends.push(send(sink, notification, base, found?.state));
         if (failingStatuses.has(event.status)) {
           if (r.sendResolved) await resolveTargets.notified(event, r.name, sinkId);
           if (event.kind === 'pipeline') await repeats.sent(event, r.name, sinkId, createdAt);
@@ -351,6 +363,8 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     }
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
+    // The event's records are written before it is acknowledged, whether or not it went anywhere.
+    await written;
     metrics.routed.inc({ outcome: queued === 0 ? 'unrouted' : 'routed' });
     log.info(
       {

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { ConfigStore } from '../config/config-store';
 import type { RelayMetrics } from '../metrics/create-metrics';
+import { sendJson } from './send-json';
 
 /**
  * Looks at a webhook's headers before a byte of its body is read: an unknown source (404) or a declared
@@ -16,7 +17,7 @@ export function createWebhookGate(deps: { configStore: ConfigStore; metrics: Rel
     const known = config.sources.has(sourceId);
     const refuse = (status: number, code: string, message: string, outcome: string) => {
       metrics.webhooks.inc({ source: known ? sourceId : '(unknown)', outcome });
-      res.set('connection', 'close').status(status).json({ error: { code, message } });
+      sendJson(res, status, { error: { code, message } }, { connection: 'close' });
     };
     if (!known) {
       const shown = sourceId.length > 100 ? `${sourceId.slice(0, 99)}…` : sourceId;

@@ -15,6 +15,7 @@ import type { SourceRateLimit } from './create-source-rate-limit';
 import type { Provider, WebhookRequest } from '../providers/provider';
 import { checkCharset } from './check-charset';
 import { parsePayload } from './parse-payload';
+import { sendJson } from './send-json';
 import { WebhookError } from './webhook-error';
 
 /** Dependencies of {@link createWebhookHandler}. */
@@ -181,7 +182,6 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     const sourceLabel = configStore.current().sources.has(sourceId) ? sourceId : '(unknown)';
     metrics.webhooks.inc({ source: sourceLabel, outcome: answer.outcome });
     stop({ outcome: answer.outcome });
-    if (answer.headers) res.set(answer.headers);
-    res.status(answer.status).json(answer.body);
+    sendJson(res, answer.status, answer.body, answer.headers);
   };
 }
