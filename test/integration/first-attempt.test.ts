@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
+import { sampleEvent } from '../helpers/sample-event';
+import { postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
@@ -62,14 +61,7 @@ routes:
     await Promise.all([stuck.close(), fine.close()]);
   });
 
-  const post = async (event: CiEvent) => {
-    const res = await request(relay.url)
-      .post('/hooks/ci')
-      .set('content-type', 'application/json')
-      .set('webhook-id', randomUUID())
-      .send(genericWebhookBody(event));
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-  };
+  const post = (event: CiEvent) => postGenericEvent(relay.url, event);
 
   it('a sink that does not answer holds up neither routing nor the other sink; its notifications queue and all arrive once', async () => {
     // More events than the router routes at once (16): were it waiting on the stuck sink for each, the

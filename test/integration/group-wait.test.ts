@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
+import { sampleEvent } from '../helpers/sample-event';
+import { postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startFakeSlack, type FakeSlack } from '../helpers/start-fake-slack';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
@@ -88,14 +87,7 @@ routes:
     relays.push(relay);
     return relay;
   };
-  const post = async (relay: TestRelay, event: CiEvent) => {
-    const res = await request(relay.url)
-      .post('/hooks/ci')
-      .set('content-type', 'application/json')
-      .set('webhook-id', randomUUID())
-      .send(genericWebhookBody(event));
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-  };
+  const post = (relay: TestRelay, event: CiEvent) => postGenericEvent(relay.url, event);
   /** Group notifications the routers logged, in all. */
   const groupsLogged = () =>
     relays

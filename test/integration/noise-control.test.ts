@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import { flakyNote } from '../../src/event/flaky-note';
 import type { Delivery } from '../../src/store/delivery-record';
 import { checkAgainstOpenApi } from '../helpers/check-openapi';
 import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
+import { postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
@@ -73,13 +73,7 @@ ${routes}
 
   /** Posts `event` and waits until the router has routed it; resolves to its event id. */
   const post = async (event: CiEvent): Promise<string> => {
-    const res = await request(relay.url)
-      .post('/hooks/ci')
-      .set('content-type', 'application/json')
-      .set('webhook-id', randomUUID())
-      .send(genericWebhookBody(event));
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    const id = (res.body as { events: string[] }).events[0] ?? '';
+    const id = await postGenericEvent(relay.url, event);
     posted.push(id);
     await waitFor(() =>
       relay.logLines.some(

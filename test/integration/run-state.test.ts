@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
+import { sampleEvent } from '../helpers/sample-event';
+import { postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startFakeSlack, type FakeSlack } from '../helpers/start-fake-slack';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
@@ -86,12 +85,7 @@ describe('run state: sendResolved (relay, real Redis, fake Slack, local SMTP)', 
   let posted = 0;
   /** Posts `event` and waits until the audit endpoint (every event goes there) got it. */
   const post = async (event: CiEvent) => {
-    const res = await request(relay.url)
-      .post('/hooks/ci')
-      .set('content-type', 'application/json')
-      .set('webhook-id', randomUUID())
-      .send(genericWebhookBody(event));
-    assert.equal(res.status, 202, JSON.stringify(res.body));
+    await postGenericEvent(relay.url, event);
     posted += 1;
     const expected = posted;
     await waitFor(() => audit.requests.length >= expected);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
@@ -11,6 +10,7 @@ import type { Silence } from '../../src/store/create-silence-store';
 import type { Delivery } from '../../src/store/delivery-record';
 import { checkAgainstOpenApi } from '../helpers/check-openapi';
 import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
+import { postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
@@ -83,13 +83,7 @@ routes:
   };
 
   const post = async (event: CiEvent): Promise<string> => {
-    const res = await request(relay.url)
-      .post('/hooks/ci')
-      .set('content-type', 'application/json')
-      .set('webhook-id', randomUUID())
-      .send(genericWebhookBody(event));
-    assert.equal(res.status, 202);
-    const id = (res.body as { events: string[] }).events[0] ?? '';
+    const id = await postGenericEvent(relay.url, event);
     await waitFor(() =>
       relay.logLines.some(
         (l) => l.includes('[router]') && l.includes(`"event":"${id}"`) && l.includes('"queued"'),
