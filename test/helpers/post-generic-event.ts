@@ -17,3 +17,11 @@ export async function postGenericEvent(url: string, event: CiEvent, source = 'ci
   assert.equal(res.status, 202, JSON.stringify(res.body));
   return (res.body as { events: string[] }).events[0] ?? '';
 }
+
+/** The start of a test relay's YAML: version 1 and the unsigned generic source `ci` that {@link postGenericEvent} posts to. */
+export const genericSourceYaml = `version: 1
+sources:
+  - id: ci
+    provider: generic
+    insecure: true
+`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import { sampleEvent } from '../helpers/sample-event';
-import { postGenericEvent } from '../helpers/post-generic-event';
+import { genericSourceYaml, postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
@@ -35,12 +35,7 @@ describe('first attempts in the router (relay, real Redis, local HTTP receivers)
     relay = await startTestRelay({
       redisUrl: redis.url,
       configYaml: `
-version: 1
-sources:
-  - id: ci
-    provider: generic
-    insecure: true
-sinks:
+${genericSourceYaml}sinks:
   - id: stuck
     type: http
     url: "${stuck.url}"

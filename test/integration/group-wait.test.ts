@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import { sampleEvent } from '../helpers/sample-event';
-import { postGenericEvent } from '../helpers/post-generic-event';
+import { genericSourceYaml, postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startFakeSlack, type FakeSlack } from '../helpers/start-fake-slack';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
@@ -46,12 +46,7 @@ describe('groupWait (relay, real Redis, delayed BullMQ jobs)', function () {
   });
 
   const yaml = (groupWait: string) => `
-version: 1
-sources:
-  - id: ci
-    provider: generic
-    insecure: true
-sinks:
+${genericSourceYaml}sinks:
   - id: hook
     type: http
     url: "${hook.url}"

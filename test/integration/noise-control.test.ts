@@ -5,7 +5,7 @@ import { flakyNote } from '../../src/event/flaky-note';
 import type { Delivery } from '../../src/store/delivery-record';
 import { checkAgainstOpenApi } from '../helpers/check-openapi';
 import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
-import { postGenericEvent } from '../helpers/post-generic-event';
+import { genericSourceYaml, postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
@@ -53,12 +53,7 @@ describe('noise controls on routes (relay, real Redis, injected clock)', functio
       env: { API_KEY: apiKey },
       now: () => clock,
       configYaml: `
-version: 1
-sources:
-  - id: ci
-    provider: generic
-    insecure: true
-sinks:
+${genericSourceYaml}sinks:
   - id: hook
     type: http
     url: "${hook.url}"

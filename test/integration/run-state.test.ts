@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { CiEvent } from '../../src/event/ci-event-schema';
 import { sampleEvent } from '../helpers/sample-event';
-import { postGenericEvent } from '../helpers/post-generic-event';
+import { genericSourceYaml, postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startFakeSlack, type FakeSlack } from '../helpers/start-fake-slack';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
@@ -21,12 +21,7 @@ const run = (n: number, status: CiEvent['status']) =>
 /** The README's setup: failures of main to the team (Slack and mail), everything to an audit endpoint. */
 function configYaml(slack: FakeSlack, smtp: TestSmtpServer, audit: CaptureServer, extraRoute = ''): string {
   return `
-version: 1
-sources:
-  - id: ci
-    provider: generic
-    insecure: true
-sinks:
+${genericSourceYaml}sinks:
   - id: team-slack
     type: slack
     token: "\${SLACK_TOKEN}"

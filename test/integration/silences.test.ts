@@ -10,7 +10,7 @@ import type { Silence } from '../../src/store/create-silence-store';
 import type { Delivery } from '../../src/store/delivery-record';
 import { checkAgainstOpenApi } from '../helpers/check-openapi';
 import { genericWebhookBody, sampleEvent } from '../helpers/sample-event';
-import { postGenericEvent } from '../helpers/post-generic-event';
+import { genericSourceYaml, postGenericEvent } from '../helpers/post-generic-event';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
 import { startTestRelay, waitFor, type TestRelay } from '../helpers/start-test-relay';
@@ -46,12 +46,7 @@ describe('silences (/v1/silences, relay, real Redis, injected clock)', function 
       env: { READ_KEY: readKey, WRITE_KEY: writeKey },
       now: () => clock,
       configYaml: `
-version: 1
-sources:
-  - id: ci
-    provider: generic
-    insecure: true
-sinks:
+${genericSourceYaml}sinks:
   - id: hook
     type: http
     url: "${hook.url}"
