@@ -191,7 +191,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       log: log.child({ component: 'records' }),
     });
     watchRedis(workerRedis, log.child({ purpose: 'worker' }));
-    const retryQueues = createDeliveryQueues({ redis: workerRedis, prefix });
+    // The sinks' delivery queues on the worker connection: the router adds to them, and so do the
+    // delivery workers when a first attempt failed.
+    const deliveryQueues = createDeliveryQueues({ redis: workerRedis, prefix });
     const deliveries = createDeliveryWorkers({
       connection: workerRedis,
       redis: workerRedis,
@@ -199,7 +201,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       log: log.child({ component: 'delivery' }),
       metrics,
       records: workerRecords,
-      queues: retryQueues,
+      queues: deliveryQueues,
       ...(options.sinkDeps && { sinkDeps: options.sinkDeps }),
     });
     await deliveries.apply(configStore.current());
@@ -216,13 +218,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       ...(options.now && { now: options.now }),
       queueNames: eventQueues,
       sendNow: deliveries.sendNow,
+      queues: deliveryQueues,
     });
     router.ready.catch((err: unknown) =>
       log.error({ err }, "[router] could not create the event queues' consumer group"),
     );
     // Closed last to first: the router (it makes first attempts through the sinks), then the sinks' workers.
     closers.push(
-      () => retryQueues.close(),
+      () => deliveryQueues.close(),
       () => deliveries.close(),
       () => router.close(),
     );

@@ -151,6 +151,45 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Delivery
       );
 
     /**
+     * Records and logs a failed attempt, in the worker or in the router: `dead` when it was the last (or
+     * permanent), else retried after `delay` ms when that is known.
+     */
+    const recordFailure = (
+      notification: Notification,
+      base: DeliveryBase,
+      attempt: number,
+      err: unknown,
+      dead: boolean,
+      delay?: number,
+    ) => {
+      const at = now();
+      const message = err instanceof Error ? err.message : String(err);
+      const reason = (err as { reason?: string } | null)?.reason;
+      const recorded = record(base, {
+        state: dead ? 'failed' : 'retrying',
+        attempt: {
+          at: new Date(at).toISOString(),
+          outcome: dead ? 'failed' : 'retry',
+          attempt,
+          error: message,
+          ...(reason !== undefined && { reason }),
+        },
+        error: message,
+        ...(!dead && delay !== undefined && { nextAttemptAt: at + delay }),
+      });
+      if (dead) deadLine(notification, attempt, message);
+      else
+        sinkLog.debug(
+          outcomeLine(notification, attempt, 'retrying', {
+            err: message,
+            nextAttemptAt: delay === undefined ? undefined : new Date(at + delay).toISOString(),
+          }),
+          `[delivery] ${name}: ${notification.id} attempt failed, will retry`,
+        );
+      return recorded;
+    };
+
+    /**
      * One attempt, wherever it runs: delivered (or skipped) is counted and recorded here; a requeue
      * (429 with Retry-After) is recorded and pauses the sink; any other failure is counted and thrown,
      * as UnrecoverableError when it is permanent, for the caller to record with its retry plan.
@@ -254,31 +293,8 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Delivery
       const dead = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
       const delay = job.id ? nextDelay.get(job.id) : undefined;
       if (job.id) nextDelay.delete(job.id);
-      const at = now();
-      const reason = (err as { reason?: string }).reason;
       // attemptsMade counts the failed attempt by now.
-      const attempt = attemptOf(job) - 1;
-      void record(baseOf(job), {
-        state: dead ? 'failed' : 'retrying',
-        attempt: {
-          at: new Date(at).toISOString(),
-          outcome: dead ? 'failed' : 'retry',
-          attempt,
-          error: err.message,
-          ...(reason !== undefined && { reason }),
-        },
-        error: err.message,
-        ...(!dead && delay !== undefined && { nextAttemptAt: at + delay }),
-      });
-      if (dead) deadLine(job.data, attempt, err.message);
-      else
-        sinkLog.debug(
-          outcomeLine(job.data, attempt, 'retrying', {
-            err: err.message,
-            nextAttemptAt: delay === undefined ? undefined : new Date(at + delay).toISOString(),
-          }),
-          `[delivery] ${name}: ${job.data.id} attempt failed, will retry`,
-        );
+      void recordFailure(job.data, baseOf(job), attemptOf(job) - 1, err, dead, delay);
     });
     worker.on('error', (err) => sinkLog.error({ err }, `[delivery] ${name}: worker error`));
 
@@ -309,37 +325,15 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Delivery
           await queues.add(config, notification, { attemptsBefore: 0, delay: err.retryAfterMs });
           return true;
         }
-        const at = now();
-        const message = err instanceof Error ? err.message : String(err);
-        const reason = (err as { reason?: string }).reason;
-        const failed = {
-          at: new Date(at).toISOString(),
-          attempt: 1,
-          error: message,
-          ...(reason !== undefined && { reason }),
-        };
         if (err instanceof UnrecoverableError || retry.attempts <= 1) {
-          await queues.addDead(config, notification, 1, message);
-          await record(base, { state: 'failed', attempt: { ...failed, outcome: 'failed' }, error: message });
-          deadLine(notification, 1, message);
+          await queues.addDead(config, notification, 1, err instanceof Error ? err.message : String(err));
+          await recordFailure(notification, base, 1, err, true);
           return true;
         }
         const delay = deliveryBackoff(1, err, retry);
         // Queued before it is recorded: a crash in between leaves a job to send, never a record waiting on none.
         await queues.add(config, notification, { attemptsBefore: 1, delay });
-        await record(base, {
-          state: 'retrying',
-          attempt: { ...failed, outcome: 'retry' },
-          error: message,
-          nextAttemptAt: at + delay,
-        });
-        sinkLog.debug(
-          outcomeLine(notification, 1, 'retrying', {
-            err: message,
-            nextAttemptAt: new Date(at + delay).toISOString(),
-          }),
-          `[delivery] ${name}: ${notification.id} attempt failed, will retry`,
-        );
+        await recordFailure(notification, base, 1, err, false, delay);
         return true;
       }
     };

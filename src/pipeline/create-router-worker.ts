@@ -24,7 +24,7 @@ import type { Notification } from '../contracts/sink';
 import { notificationId, notifiedKey } from './notification-keys';
 import { groupQueueName } from './queue-names';
 import { createGroupStore, type GroupRef } from './create-group-store';
-import { createDeliveryQueues } from './delivery-queues';
+import { createDeliveryQueues, type DeliveryQueues } from './delivery-queues';
 import { eventQueueNames, hashTag, isCluster } from '../redis/keyspace';
 import { createRunStateRecorder } from './record-run-state';
 import { createRunStore } from './create-run-store';
@@ -85,6 +85,8 @@ export interface RouterWorkerOptions {
    * once it is dealt with, false to queue it. Without it every notification is queued.
    */
   sendNow?: (notification: Notification, base: DeliveryBase) => Promise<boolean>;
+  /** The sinks' delivery queues, shared with the delivery workers; the caller closes them. @defaultValue the router's own */
+  queues?: DeliveryQueues;
 }
 
 /**
@@ -112,7 +114,8 @@ export function createRouterWorker(options: RouterWorkerOptions): {
   } = options;
   const recordRunState = createRunStateRecorder({ redis, prefix });
   const runs = createRunStore({ redis, prefix });
-  const queues = createDeliveryQueues({ redis, prefix });
+  const ownQueues = options.queues === undefined;
+  const queues = options.queues ?? createDeliveryQueues({ redis, prefix });
   const resolveTargets = createResolveTargets({ redis, prefix });
 
   const repeats = createRepeatState({ redis, prefix });
@@ -165,21 +168,21 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     const base = deliveryBase(id, latest, r.name, sink.id, now());
     const found = (await records.deliveries.get(id))?.state;
     const options = r.options[sink.id];
-    // Sent already (a flush run again): the rest below is still done, as it is for a routed event.
-    if (stillToSend(found))
-      await send(
-        sink,
-        {
-          id,
-          route: r.name,
-          event: latest,
-          runVersion: (await runs.get(latest)).version,
-          ...(options && { options }),
-          group: { id: ref.window, events },
-        },
-        base,
-        found,
-      );
+    // Sent already (a flush run again): send adds nothing, and the rest below is still done, as it is
+    // for a routed event.
+    await send(
+      sink,
+      {
+        id,
+        route: r.name,
+        event: latest,
+        runVersion: (await runs.get(latest)).version,
+        ...(options && { options }),
+        group: { id: ref.window, events },
+      },
+      base,
+      found,
+    );
     if (r.sendResolved && events.some((e) => failingStatuses.has(e.status)))
       await resolveTargets.notified(latest, r.name, sink.id);
     log.info(
@@ -251,13 +254,13 @@ export function createRouterWorker(options: RouterWorkerOptions): {
         .catch((err: unknown) => log.debug({ err }, '[router] CI metrics not counted')),
     ]);
     written.catch(() => undefined);
-    const silencesRead = targets.length > 0 ? silences.matcher() : undefined;
-    silencesRead?.catch(() => undefined);
+    const silencesRead: Promise<(event: CiEvent) => Silence | undefined> =
+      targets.length > 0 ? silences.matcher() : Promise.resolve(() => undefined);
+    silencesRead.catch(() => undefined);
     const createdAt = now();
     const at = new Date(createdAt).toISOString();
     let queued = 0;
     const sends: Promise<void>[] = [];
-    let silenceOf: ((event: CiEvent) => Silence | undefined) | undefined;
     // Every send settles before the event is acknowledged (or retried, when something failed).
     let settled: PromiseSettledResult<void>[] = [];
     try {
@@ -278,8 +281,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
           await suppress('skipped', 'after', target.held);
           continue;
         }
-        silenceOf ??= await (silencesRead ?? silences.matcher());
-        const silence = silenceOf(target.event);
+        const silence = (await silencesRead)(target.event);
         if (silence !== undefined) {
           await suppress(
             'silenced',
@@ -414,7 +416,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
       await Promise.all(consumers.map((c) => c.close()));
       await groupWorker.close();
       await groupQueue.close();
-      await queues.close();
+      if (ownQueues) await queues.close();
     },
   };
 }

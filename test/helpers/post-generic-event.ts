@@ -5,8 +5,8 @@ import type { CiEvent } from '../../src/event/ci-event-schema';
 import { genericWebhookBody } from './sample-event';
 
 /**
- * POSTs `event` as a generic source (`insecure: true`, id `source`) of the relay at `url` posts it,
- * under a fresh `webhook-id`; asserts the `202` and resolves to the id the relay gave the event.
+ * POSTs `event` to the relay at `url` the way a generic source (id `source`, `insecure: true`) posts
+ * it, under a fresh `webhook-id`; asserts the `202` and resolves to the id the relay gave the event.
  */
 export async function postGenericEvent(url: string, event: CiEvent, source = 'ci'): Promise<string> {
   const res = await request(url)
