@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { measureCpu } from './cpu';
 import { runLatency, startSink, type SinkServer } from './latency';
-import { deliveryIds, fixtureBody, githubSecret, githubSignature, projectRoot } from './payload';
+import { deliveryIds, distinctJobs, fixtureBody, githubSecret, projectRoot } from './payload';
 import {
   freePort,
   httpGet,
@@ -274,7 +274,6 @@ async function drainRelay(setup: Setup, timeoutMs = 10_000): Promise<Drain> {
 /** (a) Baseline and relay alternately, each warmed up first; the best run of each counts. */
 async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Promise<Report['throughput']> {
   const { relayUrl, baselineUrl } = setup;
-  const signature = githubSignature(fixtureBody);
   const pids = {
     relay: setup.relay.process.pid,
     ...(setup.worker && { worker: setup.worker.process.pid }),
@@ -285,8 +284,8 @@ async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Prom
     const cpu = measureCpu(pids);
     const run = await runThroughput({
       url: `${url}/hooks/github`,
-      body: fixtureBody,
-      signature,
+      // New jobs and runs for every run, so no run is seen twice in the benchmark.
+      body: distinctJobs().body,
       connections: settings.connections,
       seconds,
       nextDeliveryId,

@@ -52,19 +52,25 @@ export function githubHeaders(signature: string, deliveryId: string): Record<str
 
 /**
  * Bodies that are each a different job of a different run (so the router's content dedup lets every one
- * through), the same size as the fixture give or take a few bytes. `jobId(i)` is what the relay reports
- * as `data.job.id` in the delivered notification.
+ * through and each event has its own run state), the same size as the fixture give or take a few bytes.
+ * `jobId(i)` is what the relay reports as `data.job.id` in the delivered notification. The body is spliced
+ * from a serialized template, not serialized per request: the load client must stay cheap.
  */
 export function distinctJobs(): { body(i: number): Buffer; jobId(i: number): string } {
   const template = JSON.parse(fixtureBody.toString('utf8')) as WorkflowJobPayload;
   const jobBase = 90_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1_000_000;
   const runBase = 80_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1_000_000;
+  const jobMark = '"\u0000job\u0000"';
+  const runMark = '"\u0000run\u0000"';
+  template.workflow_job.id = 0;
+  template.workflow_job.run_id = 0;
+  const text = JSON.stringify(template)
+    .replace('"id":0', `"id":${jobMark}`)
+    .replace('"run_id":0', `"run_id":${runMark}`);
+  const [head = '', rest = ''] = text.split(jobMark);
+  const [middle = '', tail = ''] = rest.split(runMark);
   return {
-    body(i) {
-      template.workflow_job.id = jobBase + i;
-      template.workflow_job.run_id = runBase + i;
-      return Buffer.from(JSON.stringify(template));
-    },
+    body: (i) => Buffer.from(`${head}${jobBase + i}${middle}${runBase + i}${tail}`),
     jobId: (i) => String(jobBase + i),
   };
 }

@@ -1,6 +1,9 @@
-/** Closed-loop throughput with autocannon: every request a signed webhook with its own delivery id. */
+/**
+ * Closed-loop throughput with autocannon: every request a signed webhook with its own delivery id, each
+ * a different job of a different run (as in production, where runs are not repeated thousands of times).
+ */
 import { createRequire } from 'node:module';
-import { githubHeaders } from './payload';
+import { githubHeaders, githubSignature } from './payload';
 
 /** The part of autocannon's request object that `setupRequest` touches. */
 interface AutocannonRequest {
@@ -55,8 +58,8 @@ export interface ThroughputRun {
 /** Options of {@link runThroughput}. */
 export interface ThroughputOptions {
   url: string;
-  body: Buffer;
-  signature: string;
+  /** The `i`th request's body (bench/payload.ts `distinctJobs`); each is signed as it is sent. */
+  body: (i: number) => Buffer;
   connections: number;
   seconds: number;
   /** Shared across runs so that no delivery id repeats within the benchmark. */
@@ -65,7 +68,8 @@ export interface ThroughputOptions {
 
 /** POSTs the signed body for `seconds` over `connections` keep-alive connections. */
 export async function runThroughput(options: ThroughputOptions): Promise<ThroughputRun> {
-  const { url, body, signature, connections, seconds, nextDeliveryId } = options;
+  const { url, body, connections, seconds, nextDeliveryId } = options;
+  let sent = 0;
   const result = await autocannon({
     url,
     connections,
@@ -75,10 +79,11 @@ export async function runThroughput(options: ThroughputOptions): Promise<Through
     requests: [
       {
         method: 'POST',
-        body,
-        // Called for every request: only the delivery id changes (the signature covers the body only).
+        // Called for every request: a new body, its signature and a new delivery id.
         setupRequest: (req) => {
-          req.headers = githubHeaders(signature, nextDeliveryId());
+          const bytes = body(sent++);
+          req.body = bytes;
+          req.headers = githubHeaders(githubSignature(bytes), nextDeliveryId());
           return req;
         },
       },

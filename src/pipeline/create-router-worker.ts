@@ -34,6 +34,7 @@ import type { CiMetrics } from '../metrics/create-ci-metrics';
 import { deliveryBase } from '../store/create-delivery-store';
 import type { AttemptOutcome, DeliveryBase, DeliveryState } from '../store/delivery-record';
 import { createSilenceStore, type Silence } from '../store/create-silence-store';
+import { createSilenceCache } from './silence-cache';
 import { consumeEventStream } from './consume-event-stream';
 import { drainLegacyEventQueue } from './drain-legacy-event-queue';
 import { eventStreamKeys } from './event-stream';
@@ -120,6 +121,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
 
   const repeats = createRepeatState({ redis, prefix });
   const silences = createSilenceStore({ redis, prefix, now });
+  const silenceCache = createSilenceCache(silences);
   const groups = createGroupStore({ redis, prefix });
   // One queue of its own (a hash tag of its own on a cluster, as every queue has).
   const groupQueue = new Queue<GroupRef>(hashTag(groupQueueName, isCluster(redis)), {
@@ -243,9 +245,12 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     };
     const targets = await routeTargets(config.routes, event, state);
     // Issued in one tick, so they leave in one write (src/redis/coalesce-writes.ts) and cost one round
-    // trip: the event's records, and the silences when the event goes anywhere. Awaited below.
+    // trip with the first notification's claim: the event's records, and the silences' version when the
+    // event goes anywhere. A send waits only for the run snapshot's version (each notification carries
+    // it); the rest must be written before the event is acknowledged, and is awaited there.
+    const runRecorded = runs.record(event);
     const written = Promise.all([
-      runs.record(event),
+      runRecorded,
       records.events.record(event),
       records.board.apply(event),
       // Metrics are not worth failing (and retrying) the routing of an event for.
@@ -254,9 +259,11 @@ export function createRouterWorker(options: RouterWorkerOptions): {
         .catch((err: unknown) => log.debug({ err }, '[router] CI metrics not counted')),
     ]);
     written.catch(() => undefined);
-    const silencesRead: Promise<(event: CiEvent) => Silence | undefined> =
-      targets.length > 0 ? silences.matcher() : Promise.resolve(() => undefined);
-    silencesRead.catch(() => undefined);
+    const silencesVersion = targets.length > 0 ? silences.version() : undefined;
+    silencesVersion?.catch(() => undefined);
+    // The silences held in memory (read now only the first time): checked before the claim, and again
+    // after it when the version read with the claim says they changed.
+    let held = targets.length > 0 ? await silenceCache.current() : undefined;
     const createdAt = now();
     const at = new Date(createdAt).toISOString();
     let queued = 0;
@@ -281,13 +288,18 @@ export function createRouterWorker(options: RouterWorkerOptions): {
           await suppress('skipped', 'after', target.held);
           continue;
         }
-        const silence = (await silencesRead)(target.event);
-        if (silence !== undefined) {
-          await suppress(
+        const silenced = async (silence: Silence) =>
+          suppress(
             'silenced',
             'silenced',
             `silence ${silence.id} by ${silence.createdBy} until ${silence.endsAt}: ${silence.comment}`,
           );
+        // Held silences that say silenced are confirmed first: one expired since they were read must not.
+        if (held?.match(target.event) !== undefined && silencesVersion !== undefined)
+          held = await silenceCache.at(await silencesVersion);
+        const silence = held?.match(target.event);
+        if (silence !== undefined) {
+          await silenced(silence);
           continue;
         }
         const window = timeWindowReason(r, createdAt);
@@ -305,9 +317,10 @@ export function createRouterWorker(options: RouterWorkerOptions): {
         const contentKey = notifiedKey(prefix, event, r.name, sinkId);
         // First writer wins; the same notification (a retried routing job) still goes through. Its
         // delivery record, if it has one (an event routed again), is read in the same round trip.
-        const [claimed, found] = await Promise.all([
+        const [claimed, found, version] = await Promise.all([
           redis.set(contentKey, id, 'EX', config.notificationTtlSeconds, 'NX'),
           records.deliveries.get(id),
+          silencesVersion,
         ]);
         if (claimed === null) {
           const first = await redis.get(contentKey);
@@ -317,6 +330,17 @@ export function createRouterWorker(options: RouterWorkerOptions): {
               'duplicate',
               `an identical notification (${first ?? 'expired'}) was already sent for this run state`,
             );
+            continue;
+          }
+        }
+        // A silence made since the held ones were read: the claim (ours either way) is let go, so the
+        // notification can go out once the silence is over.
+        if (version !== undefined && held !== undefined && version > held.version) {
+          held = await silenceCache.at(version);
+          const late = held.match(target.event);
+          if (late !== undefined) {
+            await redis.del(contentKey);
+            await silenced(late);
             continue;
           }
         }
@@ -338,7 +362,7 @@ export function createRouterWorker(options: RouterWorkerOptions): {
           );
           continue;
         }
-        const [runVersion] = await written;
+        const runVersion = await runRecorded;
         const options = r.options[sinkId];
         const notification: Notification = {
           id,

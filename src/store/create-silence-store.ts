@@ -77,6 +77,20 @@ export interface SilenceStore {
    * The router asks it for each (route, sink) of one event, so an event costs one read, not one per target.
    */
   matcher(): Promise<(event: CiEvent) => Silence | undefined>;
+  /**
+   * The silences' version: a counter every create and expire bumps once its change is written. A reader
+   * that keeps the silences in memory ({@link SilenceCache}) reads just this to know they still hold.
+   */
+  version(): Promise<number>;
+  /** Every silence read into memory, with the version read just before them (in the same round trip). */
+  view(): Promise<SilenceView>;
+}
+
+/** The silences held in memory, and the version they were read at. */
+export interface SilenceView {
+  version: number;
+  /** The silence active now (at the store's clock) that matches `event`, if any. */
+  match(event: CiEvent): Silence | undefined;
 }
 
 /** Throws with the key and pattern when a silence's match does not compile (a bad glob). */
@@ -94,6 +108,9 @@ export function createSilenceStore(deps: {
 }): SilenceStore {
   const { redis, prefix, now = Date.now, keepExpiredMs = 7 * 24 * 3600 * 1000 } = deps;
   const key = `${prefix}:silences`;
+  // A key of its own: a cluster may put it in another slot than the hash, so it is bumped after the hash
+  // is written (not atomically with it). A reader that sees the new version then reads the new hash.
+  const versionKey = `${prefix}:silences:version`;
   const ulid = monotonicFactory();
   // Compiled matches by silence id: the router checks every notification against every silence.
   const compiled = new Map<string, ReturnType<typeof compileSilenceMatch> | null>();
@@ -115,17 +132,24 @@ export function createSilenceStore(deps: {
     ...s,
     state: Date.parse(s.endsAt) <= at ? 'expired' : Date.parse(s.startsAt) > at ? 'pending' : 'active',
   });
-  const matcher = async (): Promise<(event: CiEvent) => Silence | undefined> => {
-    const at = now();
-    const active = (await all()).filter((s) => withState(s, at).state === 'active');
-    return (event) => {
-      for (const s of active) {
+  /** The silences of `stored` active at `at()` that match an event (time is read at each call). */
+  const matcherOf =
+    (stored: readonly StoredSilence[], at: () => number) =>
+    (event: CiEvent): Silence | undefined => {
+      const time = at();
+      for (const s of stored) {
+        if (Date.parse(s.endsAt) <= time || Date.parse(s.startsAt) > time) continue;
         const route = compiledMatch(s);
-        if (route && matchesRoute(route, event)) return withState(s, at);
+        if (route && matchesRoute(route, event)) return withState(s, time);
       }
       return undefined;
     };
+  const matcher = async (): Promise<(event: CiEvent) => Silence | undefined> => {
+    const at = now();
+    return matcherOf(await all(), () => at);
   };
+  const version = async () => Number((await redis.get(versionKey)) ?? 0);
+  const bump = async () => void (await redis.incr(versionKey));
   const all = async (): Promise<StoredSilence[]> => {
     const hash = await redis.hgetall(key);
     const at = now();
@@ -152,6 +176,7 @@ export function createSilenceStore(deps: {
         createdAt: new Date(at).toISOString(),
       };
       await redis.hset(key, stored.id, JSON.stringify(stored));
+      await bump();
       return withState(stored, at);
     },
     async get(id) {
@@ -174,11 +199,20 @@ export function createSilenceStore(deps: {
         expiredBy: by,
       };
       await redis.hset(key, id, JSON.stringify(ended));
+      await bump();
       return withState(ended, at);
     },
     async matching(event) {
       return (await matcher())(event);
     },
     matcher,
+    version,
+    async view() {
+      // The version first: a change between the two reads leaves the view older than the next version
+      // read, so it is read again; never newer contents under an old version.
+      const [at, stored] = await Promise.all([version(), all()]);
+      // Matched at the store's clock on each call: a silence that starts or ends while held still does.
+      return { version: at, match: matcherOf(stored, now) };
+    },
   };
 }

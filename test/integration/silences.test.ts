@@ -130,6 +130,27 @@ routes:
     await waitFor(() => hook.requests.length === 2);
   });
 
+  it('a silence made, then expired, while the router holds the silences in memory holds from the next event', async () => {
+    // The router has read the silences (none) for this event and keeps them.
+    await post(failed(1, 'acme/web'));
+    await waitFor(() => hook.requests.length === 1);
+    const created = await api('POST', '/v1/silences', writeKey, {
+      match: { repository: 'acme/web' },
+      endsAt: new Date(clock + 3600_000).toISOString(),
+      comment: 'made after the router read the silences',
+    });
+    assert.equal(created.status, 201);
+    const quiet = await post(failed(2, 'acme/web'));
+    assert.equal((await deliveriesOf(quiet))[0]?.state, 'silenced');
+
+    const expired = await api('DELETE', `/v1/silences/${(created.body as Silence).id}`, writeKey);
+    assert.equal(expired.status, 200);
+    const loud = await post(failed(3, 'acme/web'));
+    await waitFor(() => hook.requests.length === 2);
+    assert.equal((await deliveriesOf(loud))[0]?.state, 'sent');
+    assert.equal((await deliveriesOf(quiet))[0]?.state, 'silenced');
+  });
+
   it('DELETE expires a silence at once; create and expire are audited; read keys cannot write', async () => {
     const denied = await api('POST', '/v1/silences', readKey, {
       match: { branch: 'main' },
