@@ -121,6 +121,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     onReload: (ok) => metrics.configReloads.inc({ result: ok ? 'success' : 'failure' }),
   });
   const closers: Array<() => Promise<void>> = [];
+  const redisDown = () => connections.some((c) => c.status !== 'ready');
   const afterHttpClosers: Array<() => Promise<void>> = [];
   const clusterNodes = options.redisClusterNodes?.length ? options.redisClusterNodes : undefined;
   const privateRedis: PrivateRedis | undefined =
@@ -224,10 +225,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       log.error({ err }, "[router] could not create the event queues' consumer group"),
     );
     // Closed last to first: the router (it makes first attempts through the sinks), then the sinks' workers.
+    // With Redis down, BullMQ's graceful close waits for it for ever (and keeps reconnecting): forced.
     closers.push(
       () => deliveryQueues.close(),
-      () => deliveries.close(),
-      () => router.close(),
+      () => deliveries.close(redisDown()),
+      () => router.close(redisDown()),
     );
   }
 
@@ -329,7 +331,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       // HTTP and workers drain side by side: a webhook answered now is in Redis whether or not a worker
       // still runs. Whatever is unfinished at the deadline is cut off; Redis keeps what was accepted.
       const workers = (async () => {
-        for (const closer of closers.reverse()) await closer();
+        // In order (the router, which makes first attempts through the sinks, before the sinks' workers),
+        // unless Redis is down: nothing can finish then, and one close waiting on Redis would hold the rest.
+        const ordered = closers.reverse();
+        if (redisDown()) await Promise.all(ordered.map(async (closer) => closer()));
+        else for (const closer of ordered) await closer();
       })();
       const receiver = (async () => {
         await http.drain(Math.max(0, gracePeriodMs - 500));

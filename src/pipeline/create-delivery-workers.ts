@@ -63,8 +63,12 @@ export interface DeliveryWorkers {
    * by a crash is made again when the event is routed again, with the same notification id.
    */
   sendNow(notification: Notification, base: DeliveryBase): Promise<boolean>;
-  /** Stops every worker, letting in-flight deliveries finish. */
-  close(): Promise<void>;
+  /**
+   * Stops every worker, letting in-flight deliveries finish. `force`: without waiting for them, and
+   * dropping the workers' connections (Redis is down: nothing could be recorded, and BullMQ's graceful
+   * close would wait for it for ever). Their jobs stay active in Redis and come back as stalled.
+   */
+  close(force?: boolean): Promise<void>;
 }
 
 interface Running {
@@ -340,11 +344,11 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Delivery
     return { json: JSON.stringify(config), sink, worker, sendNow, inFlight };
   };
 
-  const stop = async (id: string) => {
+  const stop = async (id: string, force = false) => {
     const r = running.get(id);
     if (!r) return;
     running.delete(id);
-    await r.worker.close();
+    await r.worker.close(force);
     await Promise.allSettled(r.inFlight);
     await r.sink.close?.();
   };
@@ -364,8 +368,8 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions): Delivery
       const r = running.get(base.sink);
       return r ? r.sendNow(notification, base) : false;
     },
-    async close() {
-      await Promise.all([...running.keys()].map(stop));
+    async close(force = false) {
+      await Promise.all([...running.keys()].map((id) => stop(id, force)));
     },
   };
 }

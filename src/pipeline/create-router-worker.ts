@@ -97,7 +97,8 @@ export interface RouterWorkerOptions {
  */
 export function createRouterWorker(options: RouterWorkerOptions): {
   ready: Promise<void>;
-  close(): Promise<void>;
+  /** `force`: Redis is down; the group worker drops its connections instead of waiting for them. */
+  close(force?: boolean): Promise<void>;
 } {
   const {
     connection,
@@ -436,9 +437,11 @@ export function createRouterWorker(options: RouterWorkerOptions): {
   return {
     /** Resolves once every event queue's consumer group exists and is being read. */
     ready: Promise.all(consumers.map((c) => c.ready)).then(() => undefined),
-    close: async () => {
+    close: async (force = false) => {
+      // Forced (Redis down): the group worker does not wait for the consumers, which wait for Redis.
+      const groupClosed = force ? groupWorker.close(true) : undefined;
       await Promise.all(consumers.map((c) => c.close()));
-      await groupWorker.close();
+      await (groupClosed ?? groupWorker.close());
       await groupQueue.close();
       if (ownQueues) await queues.close();
     },
