@@ -54,6 +54,14 @@ export interface Report {
     rssMb?: { relay?: number | undefined; worker?: number | undefined };
     targets: { p50Ms: number; p99Ms: number };
     pass: { p50: boolean; p99: boolean };
+    /** Every latency run's figures (`--latency-runs`); the rest of this object is the median run's. */
+    runs?: Array<{
+      endToEnd: Distribution | undefined;
+      answer: Distribution | undefined;
+      redisCommandsPerEvent?: number | undefined;
+      delivered: number;
+      sent: number;
+    }>;
   };
   profileDir?: string;
 }
@@ -146,6 +154,37 @@ export function formatReport(report: Report, previous?: Report): string {
       `            cpu per event (receive + route + deliver): relay ${fixed(perEvent(l, 'relay'), 0)} µs, ` +
         `redis ${fixed(perEvent(l, 'redis'), 0)} µs`,
     );
+    if (l.runs && l.runs.length > 1) {
+      const range = (values: Array<number | undefined>, digits: number) => {
+        const known = values.filter((v): v is number => v !== undefined);
+        return known.length === 0
+          ? '-'
+          : `${fixed(Math.min(...known), digits)}-${fixed(Math.max(...known), digits)}`;
+      };
+      const runs = l.runs;
+      lines.push(
+        `            spread over ${runs.length} runs (the figures above are the median run's): POST -> sink ` +
+          `p50 ${range(
+            runs.map((r) => r.endToEnd?.p50),
+            2,
+          )} ms, p99 ${range(
+            runs.map((r) => r.endToEnd?.p99),
+            1,
+          )} ms; ` +
+          `POST -> 202 p50 ${range(
+            runs.map((r) => r.answer?.p50),
+            2,
+          )} ms, p99 ${range(
+            runs.map((r) => r.answer?.p99),
+            1,
+          )} ms; ` +
+          `commands per event ${range(
+            runs.map((r) => r.redisCommandsPerEvent),
+            1,
+          )}; ` +
+          `delivered ${runs.map((r) => `${r.delivered}/${r.sent}`).join(', ')}`,
+      );
+    }
   }
   const a = report.api;
   if (a) {
