@@ -155,33 +155,19 @@ export function formatReport(report: Report, previous?: Report): string {
         `redis ${fixed(perEvent(l, 'redis'), 0)} µs`,
     );
     if (l.runs && l.runs.length > 1) {
-      const range = (values: Array<number | undefined>, digits: number) => {
-        const known = values.filter((v): v is number => v !== undefined);
+      const runs = l.runs;
+      // Lowest-highest of one figure over the runs.
+      const spread = (pick: (run: (typeof runs)[number]) => number | undefined, digits: number) => {
+        const known = runs.map(pick).filter((v): v is number => v !== undefined);
         return known.length === 0
           ? '-'
           : `${fixed(Math.min(...known), digits)}-${fixed(Math.max(...known), digits)}`;
       };
-      const runs = l.runs;
       lines.push(
-        `            spread over ${runs.length} runs (the figures above are the median run's): POST -> sink ` +
-          `p50 ${range(
-            runs.map((r) => r.endToEnd?.p50),
-            2,
-          )} ms, p99 ${range(
-            runs.map((r) => r.endToEnd?.p99),
-            1,
-          )} ms; ` +
-          `POST -> 202 p50 ${range(
-            runs.map((r) => r.answer?.p50),
-            2,
-          )} ms, p99 ${range(
-            runs.map((r) => r.answer?.p99),
-            1,
-          )} ms; ` +
-          `commands per event ${range(
-            runs.map((r) => r.redisCommandsPerEvent),
-            1,
-          )}; ` +
+        `            spread over ${runs.length} runs (the figures above are the median run's): ` +
+          `POST -> sink p50 ${spread((r) => r.endToEnd?.p50, 2)} ms, p99 ${spread((r) => r.endToEnd?.p99, 1)} ms; ` +
+          `POST -> 202 p50 ${spread((r) => r.answer?.p50, 2)} ms, p99 ${spread((r) => r.answer?.p99, 1)} ms; ` +
+          `commands per event ${spread((r) => r.redisCommandsPerEvent, 1)}; ` +
           `delivered ${runs.map((r) => `${r.delivered}/${r.sent}`).join(', ')}`,
       );
     }

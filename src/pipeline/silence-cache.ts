@@ -37,8 +37,8 @@ export function createSilenceCache(store: SilenceStore, maxAgeMs = 30_000): Sile
     at: async (version) => {
       if (held !== undefined && held.view.version >= version) return held.view;
       const view = await read();
-      // A read that began before the change (it shared one under way) is read once more.
-      return view.version >= version ? view : store.view();
+      // A read that began before the change (it shared one under way) is read once more, and kept.
+      return view.version >= version ? view : read();
     },
   };
 }

@@ -70,13 +70,8 @@ export interface SilenceStore {
   list(): Promise<Silence[]>;
   /** Ends a silence now; resolves to it (unchanged when it had already ended), or undefined when unknown. */
   expire(id: string, by: string): Promise<Silence | undefined>;
-  /** The active silence that matches `event`, if any. */
+  /** The active silence that matches `event`, if any (read from Redis now: route tests). */
   matching(event: CiEvent): Promise<Silence | undefined>;
-  /**
-   * The silences as they are now, read once: a function giving the active one that matches an event.
-   * The router asks it for each (route, sink) of one event, so an event costs one read, not one per target.
-   */
-  matcher(): Promise<(event: CiEvent) => Silence | undefined>;
   /**
    * The silences' version: a counter every create and expire bumps once its change is written. A reader
    * that keeps the silences in memory ({@link SilenceCache}) reads just this to know they still hold.
@@ -128,26 +123,21 @@ export function createSilenceStore(deps: {
     }
     return route;
   };
-  const withState = (s: StoredSilence, at: number): Silence => ({
-    ...s,
-    state: Date.parse(s.endsAt) <= at ? 'expired' : Date.parse(s.startsAt) > at ? 'pending' : 'active',
-  });
+  const stateAt = (s: StoredSilence, at: number): SilenceState =>
+    Date.parse(s.endsAt) <= at ? 'expired' : Date.parse(s.startsAt) > at ? 'pending' : 'active';
+  const withState = (s: StoredSilence, at: number): Silence => ({ ...s, state: stateAt(s, at) });
   /** The silences of `stored` active at `at()` that match an event (time is read at each call). */
   const matcherOf =
     (stored: readonly StoredSilence[], at: () => number) =>
     (event: CiEvent): Silence | undefined => {
       const time = at();
       for (const s of stored) {
-        if (Date.parse(s.endsAt) <= time || Date.parse(s.startsAt) > time) continue;
+        if (stateAt(s, time) !== 'active') continue;
         const route = compiledMatch(s);
         if (route && matchesRoute(route, event)) return withState(s, time);
       }
       return undefined;
     };
-  const matcher = async (): Promise<(event: CiEvent) => Silence | undefined> => {
-    const at = now();
-    return matcherOf(await all(), () => at);
-  };
   const version = async () => Number((await redis.get(versionKey)) ?? 0);
   const bump = async () => void (await redis.incr(versionKey));
   const all = async (): Promise<StoredSilence[]> => {
@@ -203,9 +193,9 @@ export function createSilenceStore(deps: {
       return withState(ended, at);
     },
     async matching(event) {
-      return (await matcher())(event);
+      const at = now();
+      return matcherOf(await all(), () => at)(event);
     },
-    matcher,
     version,
     async view() {
       // The version first: a change between the two reads leaves the view older than the next version
