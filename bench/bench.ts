@@ -39,7 +39,8 @@ import {
 } from './report';
 import { runThroughput } from './throughput';
 import { benchApiKey, runApiLists } from './api-lists';
-import { redisCommandCalls, rssMb } from './redis-stats';
+import { redisCommandCalls, redisUsedMemory, rssMb } from './redis-stats';
+import { runSoak, type SoakResult } from './soak';
 import { readFileSync } from 'node:fs';
 import { formatClusterReport, runClusterBench } from './cluster-bench';
 
@@ -52,8 +53,10 @@ const usage = `usage: npm run bench -- [options]
   --rate N                events per second in the latency phase (200)
   --latency-seconds N     measured seconds of the latency phase (10)
   --latency-runs N        latency runs; the median run (by POST -> sink p50) is shown, with the spread (3)
-  --only PHASE            throughput, latency or api
+  --only PHASE            throughput, latency, api or soak
   --api-events N          events retained for the API phase's list queries (100000)
+  --soak-events N         events the soak phase sends through a fresh relay, whose retention keeps half
+                          of them; RSS and Redis memory are read after each tenth (100000)
   --layout split|all      split (default): a --role receiver process and a --role worker process on one
                           Redis, as production runs it; all: one relay process (--role all)
   --processes N           start the receiver (or the whole relay) with --processes N (1)
@@ -74,6 +77,7 @@ const { values: args } = parseArgs({
     'latency-runs': { type: 'string', default: '3' },
     only: { type: 'string' },
     'api-events': { type: 'string', default: '100000' },
+    'soak-events': { type: 'string', default: '100000' },
     layout: { type: 'string', default: 'split' },
     compare: { type: 'string' },
     processes: { type: 'string', default: '1' },
@@ -97,8 +101,8 @@ function positive(name: string, value: string | undefined): number {
   return n;
 }
 
-if (args.only !== undefined && !['throughput', 'latency', 'api'].includes(args.only)) {
-  console.error(`--only takes throughput, latency or api, not "${args.only}"\n${usage}`);
+if (args.only !== undefined && !['throughput', 'latency', 'api', 'soak'].includes(args.only)) {
+  console.error(`--only takes throughput, latency, api or soak, not "${args.only}"\n${usage}`);
   process.exit(2);
 }
 
@@ -120,6 +124,8 @@ const settings = {
   latency: args.only === undefined || args.only === 'latency',
   api: args.only === undefined || args.only === 'api',
   apiEvents: Math.round(positive('api-events', args['api-events'])),
+  soak: args.only === undefined || args.only === 'soak',
+  soakEvents: Math.round(positive('soak-events', args['soak-events'])),
   processes: Math.round(positive('processes', args.processes)),
   profileDir: args.profile === undefined ? undefined : resolve(args.profile),
 };
@@ -138,14 +144,27 @@ interface Setup {
   worker: Child | undefined;
   /** Where the router's metrics are: the worker's in the split layout, else the relay's. */
   routerUrl: string;
-  baseline: Child;
+  baseline: Child | undefined;
   relayUrl: string;
   baselineUrl: string;
   sink: SinkServer;
 }
 
+/** What {@link startAll} starts besides Redis and the relay. */
+interface StartOptions {
+  /** Start the bare Express baseline too. @defaultValue true */
+  baseline?: boolean;
+  /** The relay's `retention.events`. @defaultValue the relay's default */
+  retentionEvents?: number;
+}
+
 /** Starts redis-server, the relay (pointed at `sink`) and the baseline, and waits until all answer. */
-async function startAll(work: string, sink: SinkServer, sinkSecret: Buffer): Promise<Setup> {
+async function startAll(
+  work: string,
+  sink: SinkServer,
+  sinkSecret: Buffer,
+  options: StartOptions = {},
+): Promise<Setup> {
   const redisPort = await freePort();
   const redis = startChild('redis-server', 'redis-server', [
     ...['--port', String(redisPort), '--bind', '127.0.0.1'],
@@ -173,6 +192,7 @@ async function startAll(work: string, sink: SinkServer, sinkSecret: Buffer): Pro
       'api:',
       `  keys: [{ id: bench, key: "${benchApiKey}", scopes: [read] }]`,
       '  rateLimit: { requests: 1000000, perSeconds: 60 }',
+      ...(options.retentionEvents === undefined ? [] : [`retention: { events: ${options.retentionEvents} }`]),
       '',
     ].join('\n'),
   );
@@ -209,22 +229,23 @@ async function startAll(work: string, sink: SinkServer, sinkSecret: Buffer): Pro
   const workerPort = split ? await freePort() : relayPort;
   const worker = split ? startRelayChild('worker', 'worker', workerPort) : undefined;
   const baselinePort = await freePort();
-  const baseline = startChild(
-    'baseline',
-    process.execPath,
-    [join(projectRoot, 'dist', 'bench', 'baseline-server.js')],
-    { env: { ...process.env, PORT: String(baselinePort), HOST: '127.0.0.1' } },
-  );
+  const baseline =
+    options.baseline === false
+      ? undefined
+      : startChild('baseline', process.execPath, [join(projectRoot, 'dist', 'bench', 'baseline-server.js')], {
+          env: { ...process.env, PORT: String(baselinePort), HOST: '127.0.0.1' },
+        });
   const relayUrl = `http://127.0.0.1:${relayPort}`;
   const baselineUrl = `http://127.0.0.1:${baselinePort}`;
   const routerUrl = `http://127.0.0.1:${workerPort}`;
   await Promise.all([
     waitForHttp(relay, `${relayUrl}/readyz`),
     worker && waitForHttp(worker, `${routerUrl}/readyz`),
-    waitForPort(baseline, baselinePort),
+    baseline && waitForPort(baseline, baselinePort),
   ]);
   progress(
-    `relay (${split ? 'receiver + worker processes' : '--role all'}) on ${relayUrl}, baseline on ${baselineUrl}, ` +
+    `relay (${split ? 'receiver + worker processes' : '--role all'}) on ${relayUrl}, ` +
+      (baseline ? `baseline on ${baselineUrl}, ` : '') +
       `redis on ${redisPort}, sink on ${sink.port}`,
   );
   return {
@@ -249,6 +270,14 @@ async function metricSum(url: string, metric: string, labelFilter: string): Prom
     if ((match[1] ?? '').includes(labelFilter)) total = (total ?? 0) + Number(match[2]);
   }
   return total;
+}
+
+/** An unlabelled gauge from a /metrics page (e.g. the V8 heap in use), or undefined. */
+async function metricValue(url: string, metric: string): Promise<number | undefined> {
+  const { status, body } = await httpGet(`${url}/metrics`);
+  if (status !== 200) return undefined;
+  const match = new RegExp(`^${metric} (\\S+)$`, 'm').exec(body);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Webhooks accepted (receiver's /metrics) minus events routed (router's /metrics). */
@@ -281,7 +310,7 @@ async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Prom
     relay: setup.relay.process.pid,
     ...(setup.worker && { worker: setup.worker.process.pid }),
     redis: setup.redis.process.pid,
-    baseline: setup.baseline.process.pid,
+    ...(setup.baseline && { baseline: setup.baseline.process.pid }),
   };
   const load = async (url: string, seconds: number): Promise<MeasuredRun> => {
     const cpu = measureCpu(pids);
@@ -394,10 +423,30 @@ async function main(): Promise<Report> {
   const sinkSecret = randomBytes(32);
   const sink = await startSink(sinkSecret);
   try {
+    const nextDeliveryId = deliveryIds();
+    const main = settings.throughput || settings.latency || settings.api ? await mainPhases() : {};
+    const soak = settings.soak ? await soakPhase(work, sink, sinkSecret, nextDeliveryId) : undefined;
+    return {
+      node: process.version,
+      cpus: availableParallelism(),
+      loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
+      payloadBytes: fixtureBody.length,
+      ...main,
+      ...(soak && { soak }),
+      ...(settings.profileDir && { profileDir: settings.profileDir }),
+    };
+  } finally {
+    await stopAllChildren();
+    await sink.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  /** Throughput, latency and the API lists, on one relay with its baseline. */
+  async function mainPhases(): Promise<Pick<Report, 'throughput' | 'latency' | 'api'>> {
     const setup = await startAll(work, sink, sinkSecret);
     const nextDeliveryId = deliveryIds();
     const throughput = settings.throughput ? await throughputPhase(setup, nextDeliveryId) : undefined;
-    await setup.baseline.stop();
+    await setup.baseline?.stop();
     let latency: Report['latency'];
     if (settings.latency) {
       const runs: NonNullable<Report['latency']>[] = [];
@@ -432,23 +481,59 @@ async function main(): Promise<Report> {
       });
     }
     progress('stopping the relay and redis');
-    await setup.relay.stop(settings.profileDir ? 30_000 : 5000);
-    await setup.worker?.stop(settings.profileDir ? 30_000 : 5000);
-    await setup.redis.stop();
-    return {
-      node: process.version,
-      cpus: availableParallelism(),
-      loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
-      payloadBytes: fixtureBody.length,
-      ...(throughput && { throughput }),
-      ...(latency && { latency }),
-      ...(api && { api }),
-      ...(settings.profileDir && { profileDir: settings.profileDir }),
-    };
+    await stopSetup(setup);
+    return { ...(throughput && { throughput }), ...(latency && { latency }), ...(api && { api }) };
+  }
+}
+
+async function stopSetup(setup: Setup): Promise<void> {
+  await setup.relay.stop(settings.profileDir ? 30_000 : 5000);
+  await setup.worker?.stop(settings.profileDir ? 30_000 : 5000);
+  await setup.redis.stop();
+}
+
+/**
+ * (d) The soak: a fresh relay (empty Redis, retention capped at half the events, so the second half runs at
+ * the cap) takes `--soak-events` webhooks; RSS and Redis memory are read after each tenth and at the end.
+ */
+async function soakPhase(
+  parentWork: string,
+  sink: SinkServer,
+  sinkSecret: Buffer,
+  nextDeliveryId: () => string,
+): Promise<SoakResult> {
+  const work = mkdtempSync(join(parentWork, 'soak-'));
+  const retentionEvents = Math.max(100, Math.floor(settings.soakEvents / 2));
+  const setup = await startAll(work, sink, sinkSecret, { baseline: false, retentionEvents });
+  try {
+    progress(
+      `soak: ${settings.soakEvents} events through a fresh relay (retention.events ${retentionEvents}), ` +
+        'memory read after each tenth',
+    );
+    const result = await runSoak({
+      url: `${setup.relayUrl}/hooks/github`,
+      redisUrl: setup.redisUrl,
+      prefix: 'ci-relay',
+      pids: { relay: setup.relay.process.pid, worker: setup.worker?.process.pid },
+      sink,
+      events: settings.soakEvents,
+      retentionEvents,
+      redisEmptyBytes: await redisUsedMemory(setup.redisUrl),
+      connections: settings.connections,
+      nextDeliveryId,
+      backlog: () => relayBacklog(setup.relayUrl, setup.routerUrl),
+      heapBytes: async () => ({
+        relay: await metricValue(setup.relayUrl, 'ci_relay_nodejs_heap_size_used_bytes'),
+        worker: setup.worker
+          ? await metricValue(setup.routerUrl, 'ci_relay_nodejs_heap_size_used_bytes')
+          : undefined,
+      }),
+      progress,
+    });
+    progress('stopping the soak relay and redis');
+    return result;
   } finally {
-    await stopAllChildren();
-    await sink.close();
-    rmSync(work, { recursive: true, force: true });
+    await stopSetup(setup);
   }
 }
 

@@ -3,6 +3,7 @@ import { formatCpu, type CpuUse } from './cpu';
 import type { Distribution, LatencyResult } from './latency';
 import type { ThroughputRun } from './throughput';
 import type { ApiListsResult } from './api-lists';
+import type { SoakResult, SoakSample } from './soak';
 
 /** Targets the figures are compared with (PASS / MISS): issue #9, ingest at 0.7 of bare Express, and at most 60 Redis commands per event. */
 export const targets = { ratio: 0.7, p50Ms: 2, p99Ms: 10, commandsPerEvent: 60 };
@@ -63,6 +64,8 @@ export interface Report {
       sent: number;
     }>;
   };
+  /** Events through a fresh relay with RSS and Redis memory read along the way. */
+  soak?: SoakResult;
   profileDir?: string;
 }
 
@@ -184,7 +187,57 @@ export function formatReport(report: Report, previous?: Report): string {
       ),
     );
   }
+  const soak = report.soak;
+  if (soak) lines.push(...formatSoak(soak, previous?.soak));
   if (report.profileDir)
     lines.push(`profile     relay CPU profile (.cpuprofile) written to ${report.profileDir}`);
   return lines.join('\n');
+}
+
+const mb = (bytes: number) => bytes / 1048576;
+
+/** Growth of RSS from the first tenth to the end, and of Redis over the half run at the retention cap. */
+function soakGrowth(soak: SoakResult) {
+  const first = soak.samples[0];
+  const half = soak.samples[Math.floor(soak.samples.length / 2) - 1] ?? first;
+  const diff = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : a - b;
+  return {
+    relay: diff(soak.final.rssMb.relay, first?.rssMb.relay),
+    worker: diff(soak.final.rssMb.worker, first?.rssMb.worker),
+    redisAtCap: half ? mb(soak.final.redisUsedBytes - half.redisUsedBytes) : undefined,
+  };
+}
+
+/** The soak's lines: memory after each tenth, then what grew and what an event costs Redis. */
+function formatSoak(soak: SoakResult, previous: SoakResult | undefined): string[] {
+  const signed = (n: number | undefined) => (n === undefined ? '-' : `${n >= 0 ? '+' : ''}${n.toFixed(0)}`);
+  const row = (label: string, pick: (s: SoakSample) => string) =>
+    `            ${label.padEnd(16)}${[...soak.samples, soak.final].map((s) => pick(s).padStart(7)).join('')}`;
+  const g = soakGrowth(soak);
+  const p = previous && soakGrowth(previous);
+  return [
+    `soak        ${soak.events} events through a fresh relay (retention.events ${soak.retentionEvents}) in ` +
+      `${fixed(soak.seconds, 0)} s, ${soak.acceptedPerSec.toFixed(0)} accepted/s; delivered ${soak.final.delivered}, ` +
+      `non-2xx+errors ${soak.non2xx}, sink repeats ${soak.repeats}${soak.drained ? '' : ' (NOT drained)'}`,
+    row('sent', (s) => (s === soak.final ? 'end' : `${Math.round(s.sent / 1000)}k`)),
+    row('rss relay MB', (s) => String(s.rssMb.relay ?? '-')),
+    row('rss worker MB', (s) => String(s.rssMb.worker ?? '-')),
+    row('heap relay MB', (s) => String(s.heapMb?.relay ?? '-')),
+    row('heap worker MB', (s) => String(s.heapMb?.worker ?? '-')),
+    row('redis MB', (s) => mb(s.redisUsedBytes).toFixed(0)),
+    row('retained events', (s) => `${Math.round(s.retained / 1000)}k`),
+    row('backlog', (s) => String(s.backlog ?? '-')),
+    `            rss from the first tenth to the end: relay ${signed(g.relay)} MB, worker ${signed(g.worker)} MB; ` +
+      `redis over the second half (at the retention cap) ${signed(g.redisAtCap)} MB; ` +
+      `redis ${soak.redisBytesPerRetainedEvent} bytes per retained event (records, indexes, deliveries, streams)` +
+      (p
+        ? `   [before: relay ${signed(p.relay)} MB, worker ${signed(p.worker)} MB, redis ${signed(p.redisAtCap)} MB, ` +
+          `${previous?.redisBytesPerRetainedEvent} bytes per event]`
+        : ''),
+    `            redis by key family at the end: ${soak.redisByKeyFamily
+      .slice(0, 8)
+      .map((f) => `${f.family} ${mb(f.bytes).toFixed(1)} MB (${f.keys} keys)`)
+      .join(', ')}`,
+  ];
 }

@@ -28,7 +28,8 @@ interface AutocannonResult {
 type Autocannon = (options: {
   url: string;
   connections: number;
-  duration: number;
+  duration?: number;
+  amount?: number;
   pipelining?: number;
   timeout?: number;
   requests: AutocannonRequest[];
@@ -61,19 +62,21 @@ export interface ThroughputOptions {
   /** The `i`th request's body (bench/payload.ts `distinctJobs`); each is signed as it is sent. */
   body: (i: number) => Buffer;
   connections: number;
-  seconds: number;
+  /** How long to send; or, with `amount`, send that many requests however long it takes. */
+  seconds?: number;
+  amount?: number;
   /** Shared across runs so that no delivery id repeats within the benchmark. */
   nextDeliveryId: () => string;
 }
 
-/** POSTs the signed body for `seconds` over `connections` keep-alive connections. */
+/** POSTs signed bodies for `seconds` (or `amount` of them) over `connections` keep-alive connections. */
 export async function runThroughput(options: ThroughputOptions): Promise<ThroughputRun> {
-  const { url, body, connections, seconds, nextDeliveryId } = options;
+  const { url, body, connections, nextDeliveryId } = options;
   let sent = 0;
   const result = await autocannon({
     url,
     connections,
-    duration: seconds,
+    ...(options.amount === undefined ? { duration: options.seconds ?? 10 } : { amount: options.amount }),
     pipelining: 1,
     timeout: 10,
     requests: [

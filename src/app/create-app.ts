@@ -1,10 +1,11 @@
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ConfigStore } from '../config/config-store';
 import type { RelayMetrics } from '../metrics/create-metrics';
 import { createMetricsText } from '../metrics/cluster-metrics';
 import type { EnqueueEvents } from '../pipeline/enqueue-events';
 import type { SourceRateLimit } from '../receiver/create-source-rate-limit';
+import { createRawBodyReader } from '../receiver/create-raw-body-reader';
 import { createWebhookGate } from '../receiver/create-webhook-gate';
 import { createDashboard } from '../dashboard/create-dashboard';
 import { createWebhookHandler } from '../receiver/create-webhook-handler';
@@ -62,16 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   if (enqueue) {
     // The raw bytes are what was signed: no JSON parser runs before verification.
-    let limit = 0;
-    let rawParser: RequestHandler = (_req, _res, next) => next();
-    const raw: RequestHandler = (req, res, next) => {
-      const current = configStore.current().bodyLimitBytes;
-      if (current !== limit) {
-        limit = current;
-        rawParser = express.raw({ type: () => true, limit });
-      }
-      rawParser(req, res, next);
-    };
+    const raw = createRawBodyReader(() => configStore.current().bodyLimitBytes);
     const handler = createWebhookHandler({
       configStore,
       enqueue,

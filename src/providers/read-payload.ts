@@ -2,9 +2,25 @@ import { PayloadError } from './payload-error';
 
 type Obj = Readonly<Record<string, unknown>>;
 
+/**
+ * Paths split once: they are the normalizers' own constants (a few hundred), and splitting one on every
+ * read was a tenth of the normalizers' time in the receiver's profile. Cleared should it ever grow.
+ */
+const splitPaths = new Map<string, readonly string[]>();
+
+function keysOf(path: string): readonly string[] {
+  let keys = splitPaths.get(path);
+  if (keys === undefined) {
+    if (splitPaths.size >= 2000) splitPaths.clear();
+    keys = path.split('.');
+    splitPaths.set(path, keys);
+  }
+  return keys;
+}
+
 function at(payload: unknown, path: string): unknown {
   let value: unknown = payload;
-  for (const key of path.split('.')) {
+  for (const key of keysOf(path)) {
     if (value === null || typeof value !== 'object') return undefined;
     value = (value as Obj)[key];
   }
@@ -101,7 +117,13 @@ export function splitRef(ref: string | undefined): { branch?: string; tag?: stri
 
 /** Drops keys whose value is undefined, so optional fields stay absent (exactOptionalPropertyTypes). */
 export function compact<T extends object>(value: T): Compacted<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Compacted<T>;
+  // A loop, not Object.entries/filter/fromEntries: three arrays per call showed in the receiver's profile.
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out as Compacted<T>;
 }
 
 /** `T` with every key that may hold undefined made optional instead. */

@@ -37,8 +37,14 @@ export function createRetentionTrimmer(deps: {
   now?: () => number;
   /** @defaultValue 10000 */
   intervalMs?: number;
+  /**
+   * How far before the oldest retained event the activity stream is kept: room for relay hosts whose
+   * clocks differ from this one's. @defaultValue 60000
+   */
+  streamMarginMs?: number;
 }): RetentionTrimmer {
   const { redis, prefix, retention, log, now = Date.now, intervalMs = 10_000 } = deps;
+  const streamMarginMs = deps.streamMarginMs ?? 60_000;
   const keys = recordKeys(prefix);
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<unknown> | undefined;
@@ -99,12 +105,24 @@ export function createRetentionTrimmer(deps: {
       if (old.length === 0) break;
       total.deliveries += await removeDeliveries(old);
     }
+    // Stream ids are Redis's clock, records' times this process's: the offset maps one onto the other.
+    const [seconds = '0', micros = '0'] = await redis.time();
+    const offset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - now();
+    // The activity stream keeps nothing older than the oldest retained event: it carries each event
+    // (and its deliveries) a second time, and past retention.events it held events no list had.
+    const [, oldestAt] = await redis.zrange(keys.events, 0, 0, 'WITHSCORES');
+    const streamFrom = Math.max(cutoff, oldestAt === undefined ? cutoff : Number(oldestAt) - streamMarginMs);
     const multi = redis.multi();
     for (const field of indexedEventFields)
       multi.zremrangebyscore(keys.eventValues(field), '-inf', `(${cutoff}`);
-    multi.xtrim(keys.stream, 'MINID', '~', String(cutoff));
-    multi.xtrim(keys.audit, 'MINID', '~', String(cutoff));
+    multi.xtrim(keys.audit, 'MINID', '~', String(Math.max(0, cutoff + offset)));
     await multi.exec();
+    // An approximate XTRIM removes at most 100 stream nodes (10 000 entries) per call, so that no call
+    // holds Redis long: repeat while a call removes that many.
+    const streamMinId = String(Math.max(0, streamFrom + offset));
+    for (let i = 0; i < 100; i++) {
+      if ((await redis.xtrim(keys.stream, 'MINID', '~', streamMinId)) < 10_000) break;
+    }
     const staleLines = await redis.zrangebyscore(keys.boardIndex, '-inf', `(${cutoff}`);
     if (staleLines.length > 0) {
       await redis

@@ -6,6 +6,7 @@ import type { CiEvent } from '../../src/event/ci-event-schema';
 import { createLogger } from '../../src/log/create-logger';
 import { deliveryBase } from '../../src/store/create-delivery-store';
 import { createRecords, type Records } from '../../src/store/create-records';
+import { createRetentionTrimmer } from '../../src/store/create-retention-trimmer';
 import { compileEventFilter } from '../../src/store/event-filter';
 import { recordKeys } from '../../src/store/record-keys';
 import { sampleEvent } from '../helpers/sample-event';
@@ -105,6 +106,36 @@ describe('retention: records are trimmed by age and count (real Redis)', functio
       (await records.events.list(compileEventFilter({}), { limit: 50 })).items.map((e) => e.id),
       recent.map((e) => e.id).reverse(),
     );
+  });
+
+  it('trims the activity stream to the oldest retained event once retention.events is reached', async () => {
+    // Stream ids are Redis's clock: this test records on the real clock, with no margin for other hosts.
+    const trimmer = createRetentionTrimmer({
+      redis: client,
+      prefix,
+      retention: () => retention,
+      log: createLogger('silent'),
+      streamMarginMs: 0,
+    });
+    const record = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const at = Date.now();
+        const id = newId(at);
+        await records.events.record(
+          sampleEvent({ id, receivedAt: new Date(at).toISOString(), pipeline: { id, name: 'CI' } }),
+        );
+      }
+    };
+    await record(300);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await record(100);
+    const keys = recordKeys(prefix);
+    assert.equal(await client.xlen(keys.stream), 400);
+    await trimmer.trim();
+    assert.equal(await client.zcard(keys.events), 100);
+    // MINID ~ removes whole stream nodes (100 entries each): at most one node of older entries is left.
+    const left = await client.xlen(keys.stream);
+    assert.ok(left >= 100 && left <= 200, `${left} stream entries left for 100 retained events`);
   });
 
   it('stays flat under constant traffic: the same number of keys after every round', async () => {
