@@ -27,6 +27,8 @@ export interface SoakSample {
   redisUsedBytes: number;
   /** Events the records hold (`<prefix>:rec:ev-idx`). */
   retained: number;
+  /** Entries of the activity stream (`<prefix>:rec:stream`): each event's, and its deliveries'. */
+  streamEntries: number;
 }
 
 /** What the soak phase found. */
@@ -90,6 +92,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       rssMb: { relay: rssMb(options.pids.relay), worker: rssMb(options.pids.worker) },
       redisUsedBytes: await redisUsedMemory(options.redisUrl),
       retained: await redis.zcard(eventsKey),
+      streamEntries: await redis.xlen(recordKeys(options.prefix).stream),
     };
   };
   try {

@@ -115,7 +115,11 @@ export function createRouterWorker(options: RouterWorkerOptions): {
     sendNow = async () => false,
   } = options;
   const recordRunState = createRunStateRecorder({ redis, prefix });
-  const runs = createRunStore({ redis, prefix });
+  const runs = createRunStore({
+    redis,
+    prefix,
+    ttlSeconds: () => Math.ceil(configStore.current().retention.days * 24 * 3600),
+  });
   const ownQueues = options.queues === undefined;
   const queues = options.queues ?? createDeliveryQueues({ redis, prefix });
   const resolveTargets = createResolveTargets({ redis, prefix });

@@ -29,11 +29,18 @@ export interface RunStore extends RunSnapshots {
 }
 
 /**
- * Run snapshots in Redis hashes, one per (source, repository, pipeline id), kept `ttlSeconds` after the
+ * Run snapshots in Redis hashes, one per (source, repository, pipeline id), kept `ttlSeconds()` after the
  * last event. Each job id is stored on its own; a snapshot lists one job per name (its latest state).
+ * The router passes `retention.days`: a snapshot holds each job's event a second time, and with a fixed
+ * week it outlived a shorter retention (the soak measured about 1.3 KB per one-job run).
  */
-export function createRunStore(deps: { redis: Redis; prefix: string; ttlSeconds?: number }): RunStore {
-  const { redis, prefix, ttlSeconds = 7 * 24 * 3600 } = deps;
+export function createRunStore(deps: {
+  redis: Redis;
+  prefix: string;
+  /** Read on every write, so a reloaded retention applies at once. @defaultValue 7 days */
+  ttlSeconds?: () => number;
+}): RunStore {
+  const { redis, prefix, ttlSeconds = () => 7 * 24 * 3600 } = deps;
   const recordState = defineScript(redis, 'ciRelayRecordRunState', 1, recordScript);
   const keyOf = (event: CiEvent) => `${prefix}:run:${runKey(event)}`;
   return {
@@ -41,7 +48,7 @@ export function createRunStore(deps: { redis: Redis; prefix: string; ttlSeconds?
       const field = event.kind === 'pipeline' ? 'pipeline' : `job:${event.job?.id ?? ''}`;
       const version = await recordState(
         [keyOf(event)],
-        [field, JSON.stringify(event), stateRank(event), ttlSeconds],
+        [field, JSON.stringify(event), stateRank(event), ttlSeconds()],
       );
       return Number(version);
     },

@@ -37,14 +37,8 @@ export function createRetentionTrimmer(deps: {
   now?: () => number;
   /** @defaultValue 10000 */
   intervalMs?: number;
-  /**
-   * How far before the oldest retained event the activity stream is kept: room for relay hosts whose
-   * clocks differ from this one's. @defaultValue 60000
-   */
-  streamMarginMs?: number;
 }): RetentionTrimmer {
   const { redis, prefix, retention, log, now = Date.now, intervalMs = 10_000 } = deps;
-  const streamMarginMs = deps.streamMarginMs ?? 60_000;
   const keys = recordKeys(prefix);
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<unknown> | undefined;
@@ -82,6 +76,50 @@ export function createRetentionTrimmer(deps: {
     return { events: ids.length, deliveries };
   };
 
+  // An approximate XTRIM removes whole nodes, at most about 10 000 entries per call, so that no call
+  // holds Redis long.
+  const trimStream = async (minId: string | undefined) => {
+    if (minId === undefined) return;
+    // It stops short of its limit when the next node would pass it, so repeat until one removes nothing.
+    for (let i = 0; i < 100; i++) {
+      if ((await redis.xtrim(keys.stream, 'MINID', '~', minId)) === 0) break;
+    }
+  };
+
+  /**
+   * Where the activity stream may start once events were trimmed by count: it carries each event (and
+   * its deliveries) a second time, and it kept events no list had any more. A pass notes the stream's
+   * last id with the newest retained event's time, read together (once a hundredth of retention.events
+   * arrived since the last note). A note whose time is older than the
+   * oldest retained event marks a point before which every entry belongs to a trimmed event, however
+   * late the router recorded it (a backlog) and whatever the hosts' clocks say.
+   */
+  const streamMinIdByCount = async (): Promise<string | undefined> => {
+    const [newest, last] = ((await redis
+      .multi()
+      .zrange(keys.events, -1, -1, 'WITHSCORES')
+      .xrevrange(keys.stream, '+', '-', 'COUNT', 1)
+      .exec()) ?? []) as Array<[Error | null, unknown]>;
+    const newestAt = (newest?.[1] as string[] | undefined)?.[1];
+    const lastId = (last?.[1] as Array<[string, string[]]> | undefined)?.[0]?.[0];
+    // A note per hundredth of retention.events is precise enough (the stream keeps at most about 1%
+    // more) and keeps the notes few: about 100, since each needs that many events after the last.
+    const [, latestNoteAt] = await redis.zrevrange(keys.streamMarks, 0, 0, 'WITHSCORES');
+    if (
+      newestAt !== undefined &&
+      lastId !== undefined &&
+      (latestNoteAt === undefined ||
+        (await redis.zcount(keys.events, `(${latestNoteAt}`, '+inf')) >= retention().events / 100)
+    )
+      await redis.zadd(keys.streamMarks, newestAt, lastId);
+    const [, oldestAt] = await redis.zrange(keys.events, 0, 0, 'WITHSCORES');
+    if (oldestAt === undefined) return undefined;
+    const [minId] = await redis.zrevrangebyscore(keys.streamMarks, `(${oldestAt}`, '-inf', 'LIMIT', 0, 1);
+    // Older notes point further back: the newest one before the oldest event is all that is needed.
+    if (minId !== undefined) await redis.zremrangebyscore(keys.streamMarks, '-inf', `(${oldestAt}`);
+    return minId;
+  };
+
   const trim = async (): Promise<TrimResult> => {
     const { days, events: maxEvents } = retention();
     const cutoff = now() - days * 24 * 3600 * 1000;
@@ -107,22 +145,17 @@ export function createRetentionTrimmer(deps: {
     }
     // Stream ids are Redis's clock, records' times this process's: the offset maps one onto the other.
     const [seconds = '0', micros = '0'] = await redis.time();
-    const offset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - now();
-    // The activity stream keeps nothing older than the oldest retained event: it carries each event
-    // (and its deliveries) a second time, and past retention.events it held events no list had.
-    const [, oldestAt] = await redis.zrange(keys.events, 0, 0, 'WITHSCORES');
-    const streamFrom = Math.max(cutoff, oldestAt === undefined ? cutoff : Number(oldestAt) - streamMarginMs);
+    const ageMinId = String(
+      Math.max(0, cutoff + Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - now()),
+    );
     const multi = redis.multi();
     for (const field of indexedEventFields)
       multi.zremrangebyscore(keys.eventValues(field), '-inf', `(${cutoff}`);
-    multi.xtrim(keys.audit, 'MINID', '~', String(Math.max(0, cutoff + offset)));
+    multi.xtrim(keys.audit, 'MINID', '~', ageMinId);
+    multi.zremrangebyscore(keys.streamMarks, '-inf', `(${cutoff}`);
     await multi.exec();
-    // An approximate XTRIM removes at most 100 stream nodes (10 000 entries) per call, so that no call
-    // holds Redis long: repeat while a call removes that many.
-    const streamMinId = String(Math.max(0, streamFrom + offset));
-    for (let i = 0; i < 100; i++) {
-      if ((await redis.xtrim(keys.stream, 'MINID', '~', streamMinId)) < 10_000) break;
-    }
+    await trimStream(ageMinId);
+    await trimStream(await streamMinIdByCount());
     const staleLines = await redis.zrangebyscore(keys.boardIndex, '-inf', `(${cutoff}`);
     if (staleLines.length > 0) {
       await redis

@@ -43,6 +43,12 @@ export function recordKeys(prefix: string) {
     boardIndex: `${p}:board-idx`,
     /** The activity stream every instance's `/v1/stream` clients read (a Redis stream). */
     stream: `${p}:stream`,
+    /**
+     * Trimming's checkpoints of the activity stream: member the stream's last id at a pass, score the
+     * newest retained event's time then. Once every event up to that time is trimmed, so is the stream
+     * up to that id.
+     */
+    streamMarks: `${p}:stream-marks`,
     /** The audit log (a Redis stream). */
     audit: `${p}:audit`,
     /** Held by the instance trimming old records, so only one does at a time. */

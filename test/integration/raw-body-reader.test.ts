@@ -40,20 +40,13 @@ describe('createRawBodyReader', () => {
     const withLength = await request(app).post('/').set('content-type', 'application/json').send(body);
     assert.deepEqual(withLength.body, { isBuffer: true, text: body });
 
-    const server: Server = app.listen(0, '127.0.0.1');
-    try {
-      await new Promise((resolve) => server.once('listening', resolve));
-      const { port } = server.address() as AddressInfo;
-      const answer = await rawExchange(
-        port,
-        'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
-          '3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n',
-      );
-      assert.match(answer, /^HTTP\/1\.1 200 /);
-      assert.match(answer, /"text":"abcdefg"/);
-    } finally {
-      server.close();
-    }
+    const answer = await exchange(
+      app,
+      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
+        '3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n',
+    );
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer, /"text":"abcdefg"/);
     assert.deepEqual(errors, []);
   });
 
@@ -61,15 +54,8 @@ describe('createRawBodyReader', () => {
     const app = appWith(1024, []);
     const empty = await request(app).post('/').set('content-length', '0');
     assert.deepEqual(empty.body, { isBuffer: true, text: '' });
-    const server: Server = app.listen(0, '127.0.0.1');
-    try {
-      await new Promise((resolve) => server.once('listening', resolve));
-      const { port } = server.address() as AddressInfo;
-      const answer = await rawExchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-      assert.match(answer, /"isBuffer":false,"text":null/);
-    } finally {
-      server.close();
-    }
+    const answer = await exchange(app, 'POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(answer, /"isBuffer":false,"text":null/);
   });
 
   it('refuses a body past the limit with entity.too.large, declared or found while reading', async () => {
@@ -78,19 +64,12 @@ describe('createRawBodyReader', () => {
     const declared = await request(app).post('/').send('x'.repeat(11));
     assert.equal(declared.status, 413);
 
-    const server: Server = app.listen(0, '127.0.0.1');
-    try {
-      await new Promise((resolve) => server.once('listening', resolve));
-      const { port } = server.address() as AddressInfo;
-      const answer = await rawExchange(
-        port,
-        'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
-          '8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n',
-      );
-      assert.match(answer, /^HTTP\/1\.1 413 /);
-    } finally {
-      server.close();
-    }
+    const answer = await exchange(
+      app,
+      'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n' +
+        '8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n',
+    );
+    assert.match(answer, /^HTTP\/1\.1 413 /);
     assert.deepEqual(errors, [
       { type: 'entity.too.large', status: 413 },
       { type: 'entity.too.large', status: 413 },
@@ -126,6 +105,17 @@ describe('createRawBodyReader', () => {
     assert.deepEqual(errors, []);
   });
 });
+
+/** Serves `app` on a free port for one {@link rawExchange}, then closes it. */
+async function exchange(app: express.Express, text: string): Promise<string> {
+  const server: Server = app.listen(0, '127.0.0.1');
+  try {
+    await new Promise((resolve) => server.once('listening', resolve));
+    return await rawExchange((server.address() as AddressInfo).port, text);
+  } finally {
+    server.close();
+  }
+}
 
 /** Writes `text` on a new connection and resolves to everything the server sent until it closed. */
 function rawExchange(port: number, text: string): Promise<string> {

@@ -6,7 +6,6 @@ import type { CiEvent } from '../../src/event/ci-event-schema';
 import { createLogger } from '../../src/log/create-logger';
 import { deliveryBase } from '../../src/store/create-delivery-store';
 import { createRecords, type Records } from '../../src/store/create-records';
-import { createRetentionTrimmer } from '../../src/store/create-retention-trimmer';
 import { compileEventFilter } from '../../src/store/event-filter';
 import { recordKeys } from '../../src/store/record-keys';
 import { sampleEvent } from '../helpers/sample-event';
@@ -109,33 +108,33 @@ describe('retention: records are trimmed by age and count (real Redis)', functio
   });
 
   it('trims the activity stream to the oldest retained event once retention.events is reached', async () => {
-    // Stream ids are Redis's clock: this test records on the real clock, with no margin for other hosts.
-    const trimmer = createRetentionTrimmer({
-      redis: client,
-      prefix,
-      retention: () => retention,
-      log: createLogger('silent'),
-      streamMarginMs: 0,
-    });
-    const record = async (n: number) => {
-      for (let i = 0; i < n; i++) {
-        const at = Date.now();
+    const keys = recordKeys(prefix);
+    // Events received a minute apart, each recorded once; with 100 retained, a note is taken per event.
+    let n = 0;
+    const record = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const at = clock + 60_000 * n++;
         const id = newId(at);
         await records.events.record(
           sampleEvent({ id, receivedAt: new Date(at).toISOString(), pipeline: { id, name: 'CI' } }),
         );
       }
     };
-    await record(300);
-    await new Promise((resolve) => setTimeout(resolve, 5));
     await record(100);
-    const keys = recordKeys(prefix);
-    assert.equal(await client.xlen(keys.stream), 400);
-    await trimmer.trim();
+    await records.trimmer.trim(); // at the cap: nothing trimmed, a note of where the stream is
+    assert.equal(await client.xlen(keys.stream), 100);
+    await record(100);
+    const removed = await records.trimmer.trim();
+    assert.equal(removed.events, 100);
     assert.equal(await client.zcard(keys.events), 100);
-    // MINID ~ removes whole stream nodes (100 entries each): at most one node of older entries is left.
+    // MINID ~ removes whole stream nodes only (a few entries each here): a node's worth may be left.
     const left = await client.xlen(keys.stream);
-    assert.ok(left >= 100 && left <= 200, `${left} stream entries left for 100 retained events`);
+    assert.ok(left >= 100 && left <= 110, `${left} stream entries left for 100 retained events`);
+    // The stream starts at (or just before) the oldest retained event's entry.
+    const [[, first] = ['', []]] = await client.xrange(keys.stream, '-', '+', 'COUNT', 1);
+    const firstEvent = JSON.parse(first[first.indexOf('d') + 1] ?? '{}') as CiEvent;
+    const [oldest] = await client.zrange(keys.events, 0, 0);
+    assert.ok(firstEvent.id <= (oldest ?? ''), 'no retained event lost its stream entry');
   });
 
   it('stays flat under constant traffic: the same number of keys after every round', async () => {
