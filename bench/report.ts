@@ -227,7 +227,9 @@ function formatSoak(soak: SoakResult, previous: SoakResult | undefined): string[
     row('heap worker MB', (s) => String(s.heapMb?.worker ?? '-')),
     row('redis MB', (s) => mb(s.redisUsedBytes).toFixed(0)),
     row('retained events', (s) => `${Math.round(s.retained / 1000)}k`),
-    row('stream entries', (s) => (s.streamEntries === undefined ? '-' : `${Math.round(s.streamEntries / 1000)}k`)),
+    row('stream entries', (s) =>
+      s.streamEntries === undefined ? '-' : `${Math.round(s.streamEntries / 1000)}k`,
+    ),
     row('backlog', (s) => String(s.backlog ?? '-')),
     `            rss from the first tenth to the end: relay ${signed(g.relay)} MB, worker ${signed(g.worker)} MB; ` +
       `redis over the second half (at the retention cap) ${signed(g.redisAtCap)} MB; ` +
