@@ -57,6 +57,7 @@ const usage = `usage: npm run bench -- [options]
   --api-events N          events retained for the API phase's list queries (100000)
   --soak-events N         events the soak phase sends through a fresh relay, whose retention keeps half
                           of them; RSS and Redis memory are read after each tenth (100000)
+  --soak-rate N           webhooks per second in the soak, a rate the router keeps up with (400)
   --layout split|all      split (default): a --role receiver process and a --role worker process on one
                           Redis, as production runs it; all: one relay process (--role all)
   --processes N           start the receiver (or the whole relay) with --processes N (1)
@@ -78,6 +79,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'api-events': { type: 'string', default: '100000' },
     'soak-events': { type: 'string', default: '100000' },
+    'soak-rate': { type: 'string', default: '400' },
     layout: { type: 'string', default: 'split' },
     compare: { type: 'string' },
     processes: { type: 'string', default: '1' },
@@ -126,6 +128,7 @@ const settings = {
   apiEvents: Math.round(positive('api-events', args['api-events'])),
   soak: args.only === undefined || args.only === 'soak',
   soakEvents: Math.round(positive('soak-events', args['soak-events'])),
+  soakRate: positive('soak-rate', args['soak-rate']),
   processes: Math.round(positive('processes', args.processes)),
   profileDir: args.profile === undefined ? undefined : resolve(args.profile),
 };
@@ -507,7 +510,8 @@ async function soakPhase(
   const setup = await startAll(work, sink, sinkSecret, { baseline: false, retentionEvents });
   try {
     progress(
-      `soak: ${settings.soakEvents} events through a fresh relay (retention.events ${retentionEvents}), ` +
+      `soak: ${settings.soakEvents} events at ${settings.soakRate}/s through a fresh relay ` +
+        `(retention.events ${retentionEvents}), ` +
         'memory read after each tenth',
     );
     const result = await runSoak({
@@ -520,6 +524,7 @@ async function soakPhase(
       retentionEvents,
       redisEmptyBytes: await redisUsedMemory(setup.redisUrl),
       connections: settings.connections,
+      rate: settings.soakRate,
       nextDeliveryId,
       backlog: () => relayBacklog(setup.relayUrl, setup.routerUrl),
       heapBytes: async () => ({

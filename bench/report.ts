@@ -217,7 +217,7 @@ function formatSoak(soak: SoakResult, previous: SoakResult | undefined): string[
   const g = soakGrowth(soak);
   const p = previous && soakGrowth(previous);
   return [
-    `soak        ${soak.events} events through a fresh relay (retention.events ${soak.retentionEvents}) in ` +
+    `soak        ${soak.events} events at ${soak.rate ?? '-'}/s through a fresh relay (retention.events ${soak.retentionEvents}) in ` +
       `${fixed(soak.seconds, 0)} s, ${soak.acceptedPerSec.toFixed(0)} accepted/s; delivered ${soak.final.delivered}, ` +
       `non-2xx+errors ${soak.non2xx}, sink repeats ${soak.repeats}${soak.drained ? '' : ' (NOT drained)'}`,
     row('sent', (s) => (s === soak.final ? 'end' : `${Math.round(s.sent / 1000)}k`)),

@@ -34,6 +34,8 @@ export interface SoakSample {
 /** What the soak phase found. */
 export interface SoakResult {
   events: number;
+  /** The rate webhooks were sent at (`--soak-rate`). */
+  rate: number;
   /** `retention.events` of the relay under soak: the second half of the events runs at the cap. */
   retentionEvents: number;
   /** Redis's used_memory of the freshly started relay, before the first event. */
@@ -63,6 +65,8 @@ export interface SoakOptions {
   retentionEvents: number;
   redisEmptyBytes: number;
   connections: number;
+  /** Webhooks per second: a rate the router keeps up with, so the second half runs at the cap. */
+  rate: number;
   nextDeliveryId: () => string;
   /** Accepted minus routed, from the processes' /metrics. */
   backlog: () => Promise<number | undefined>;
@@ -112,6 +116,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         body: (i) => jobs.body(offset + i),
         connections: options.connections,
         amount,
+        rate: options.rate,
         nextDeliveryId: options.nextDeliveryId,
       });
       sent += run.total;
@@ -153,6 +158,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     );
     return {
       events,
+      rate: options.rate,
       retentionEvents: options.retentionEvents,
       redisEmptyBytes: options.redisEmptyBytes,
       samples,

@@ -30,6 +30,7 @@ type Autocannon = (options: {
   connections: number;
   duration?: number;
   amount?: number;
+  overallRate?: number;
   pipelining?: number;
   timeout?: number;
   requests: AutocannonRequest[];
@@ -65,6 +66,8 @@ export interface ThroughputOptions {
   /** How long to send; or, with `amount`, send that many requests however long it takes. */
   seconds?: number;
   amount?: number;
+  /** Requests per second over all connections; absent: as fast as answers come. */
+  rate?: number;
   /** Shared across runs so that no delivery id repeats within the benchmark. */
   nextDeliveryId: () => string;
 }
@@ -77,6 +80,7 @@ export async function runThroughput(options: ThroughputOptions): Promise<Through
     url,
     connections,
     ...(options.amount === undefined ? { duration: options.seconds ?? 10 } : { amount: options.amount }),
+    ...(options.rate !== undefined && { overallRate: options.rate }),
     pipelining: 1,
     timeout: 10,
     requests: [
