@@ -6,6 +6,7 @@ import { deliveryIndexKeys } from './create-delivery-store';
 import { eventIndexKeys } from './create-event-store';
 import { parseDelivery } from './delivery-record';
 import { indexedEventFields, recordKeys } from './record-keys';
+import { defineScript } from '../redis/define-script';
 
 /** What one trimming pass removed. */
 export interface TrimResult {
@@ -24,6 +25,17 @@ export interface RetentionTrimmer {
 
 const batchSize = 500;
 
+/** How long a trimming pass may hold the lock, should its instance die before it lets go. */
+const passLeaseMs = 5 * 60_000;
+
+// Keeps the lock for what is left of the interval, if it is still this pass's.
+const releaseScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`;
+
 /**
  * Trims continuously, so memory stays flat under constant traffic: each pass removes events older than
  * `retention.days` and the oldest beyond `retention.events`, with their deliveries and index entries,
@@ -40,6 +52,7 @@ export function createRetentionTrimmer(deps: {
 }): RetentionTrimmer {
   const { redis, prefix, retention, log, now = Date.now, intervalMs = 10_000 } = deps;
   const keys = recordKeys(prefix);
+  const releaseLock = defineScript(redis, 'ciRelayReleaseTrimLock', 1, releaseScript);
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<unknown> | undefined;
 
@@ -169,10 +182,19 @@ export function createRetentionTrimmer(deps: {
   };
 
   const tick = async () => {
-    // One instance trims per interval; the others find the lock taken and wait for the next tick.
-    const got = await redis.set(keys.trimLock, String(process.pid), 'PX', intervalMs, 'NX').catch(() => null);
+    // One instance trims per interval, and never two at once: the lock is held for the whole pass (two
+    // passes side by side each removed the same excess, trimming below retention.events), then kept
+    // for what is left of the interval. An instance that dies mid-pass holds it for the lease at most.
+    const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+    const started = now();
+    const got = await redis
+      .set(keys.trimLock, token, 'PX', Math.max(intervalMs, passLeaseMs), 'NX')
+      .catch(() => null);
     if (got === null) return;
     await trim().catch((err: unknown) => log.warn({ err }, '[retention] trimming failed; will try again'));
+    await releaseLock([keys.trimLock], [token, Math.max(1, intervalMs - (now() - started))]).catch(
+      () => undefined,
+    );
   };
 
   return {

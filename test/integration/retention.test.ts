@@ -6,10 +6,12 @@ import type { CiEvent } from '../../src/event/ci-event-schema';
 import { createLogger } from '../../src/log/create-logger';
 import { deliveryBase } from '../../src/store/create-delivery-store';
 import { createRecords, type Records } from '../../src/store/create-records';
+import { createRetentionTrimmer } from '../../src/store/create-retention-trimmer';
 import { compileEventFilter } from '../../src/store/event-filter';
 import { recordKeys } from '../../src/store/record-keys';
 import { sampleEvent } from '../helpers/sample-event';
 import { startRedis, type TestRedis } from '../helpers/start-redis';
+import { waitFor } from '../helpers/start-test-relay';
 
 const day = 24 * 3600 * 1000;
 
@@ -135,6 +137,33 @@ describe('retention: records are trimmed by age and count (real Redis)', functio
     const firstEvent = JSON.parse(first[first.indexOf('d') + 1] ?? '{}') as CiEvent;
     const [oldest] = await client.zrange(keys.events, 0, 0);
     assert.ok(firstEvent.id <= (oldest ?? ''), 'no retained event lost its stream entry');
+  });
+
+  it('never trims below retention.events when instances trim side by side', async () => {
+    // Each on its own connection, as instances are.
+    const connections = [1, 2, 3].map(() => new Redis(redis.url));
+    const trimmers = connections.map((connection) =>
+      createRetentionTrimmer({
+        redis: connection,
+        prefix,
+        retention: () => retention,
+        log: createLogger('silent'),
+        now: () => clock,
+        intervalMs: 5,
+      }),
+    );
+    const keys = recordKeys(prefix);
+    await receive(400);
+    for (const t of trimmers) t.start();
+    try {
+      await waitFor(async () => (await client.zcard(keys.events)) <= 100);
+      // Every instance has had passes since: the count stays at the cap, not below it.
+      for (const t of trimmers) await t.trim();
+      assert.equal(await client.zcard(keys.events), 100);
+    } finally {
+      await Promise.all(trimmers.map((t) => t.close()));
+      for (const connection of connections) connection.disconnect();
+    }
   });
 
   it('stays flat under constant traffic: the same number of keys after every round', async () => {

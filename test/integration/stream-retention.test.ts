@@ -39,15 +39,25 @@ describe('the activity stream follows retention.events (receiver and worker proc
 
   it('keeps stream entries for the retained events only, once the cap is reached', async () => {
     const keys = recordKeys(relay.prefix);
-    for (let i = 0; i < 300; i++)
-      await postGenericEvent(relay.url, sampleEvent({ pipeline: { id: `stream-run-${i}`, name: 'CI' } }));
-    await waitFor(
-      async () => (await client.zcard(keys.events)) === 100 && (await client.xlen(keys.stream)) <= 130,
-      20_000,
-    ).catch(() => undefined);
+    const newestScore = async (key: string) => (await client.zrange(key, -1, -1, 'WITHSCORES'))[1];
+    let sent = 0;
+    // Rounds of 100, each followed by a trimming pass that noted where the stream ends (a note at the
+    // newest event), so the cut points do not depend on how the passes fall between the posts.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 100; i++)
+        await postGenericEvent(
+          relay.url,
+          sampleEvent({ pipeline: { id: `stream-run-${sent++}`, name: 'CI' } }),
+        );
+      await waitFor(
+        async () => (await client.zcard(keys.events)) === 100 && (await client.xlen(keys.stream)) >= 100,
+      );
+      await waitFor(async () => (await newestScore(keys.streamMarks)) === (await newestScore(keys.events)));
+    }
     const retained = await client.zcard(keys.events);
     const entries = await client.xlen(keys.stream);
     assert.equal(retained, 100);
-    assert.ok(entries <= 130, `${entries} stream entries for ${retained} retained events`);
+    // MINID ~ removes whole stream nodes only: a node's worth (a few entries) may be left.
+    assert.ok(entries >= 100 && entries <= 110, `${entries} stream entries for ${retained} retained events`);
   });
 });
