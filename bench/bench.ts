@@ -264,23 +264,18 @@ async function startAll(
   };
 }
 
-/** A counter's total over the series whose labels contain `labelFilter`, from a /metrics page. */
-async function metricSum(url: string, metric: string, labelFilter: string): Promise<number | undefined> {
+/**
+ * A metric's total over the series whose labels contain `labelFilter` (an unlabelled one, such as the V8
+ * heap in use, has the empty label set), from a /metrics page.
+ */
+async function metricSum(url: string, metric: string, labelFilter = ''): Promise<number | undefined> {
   const { status, body } = await httpGet(`${url}/metrics`);
   if (status !== 200) return undefined;
   let total: number | undefined;
-  for (const match of body.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+  for (const match of body.matchAll(new RegExp(`^${metric}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
     if ((match[1] ?? '').includes(labelFilter)) total = (total ?? 0) + Number(match[2]);
   }
   return total;
-}
-
-/** An unlabelled gauge from a /metrics page (e.g. the V8 heap in use), or undefined. */
-async function metricValue(url: string, metric: string): Promise<number | undefined> {
-  const { status, body } = await httpGet(`${url}/metrics`);
-  if (status !== 200) return undefined;
-  const match = new RegExp(`^${metric} (\\S+)$`, 'm').exec(body);
-  return match ? Number(match[1]) : undefined;
 }
 
 /** Webhooks accepted (receiver's /metrics) minus events routed (router's /metrics). */
@@ -528,9 +523,9 @@ async function soakPhase(
       nextDeliveryId,
       backlog: () => relayBacklog(setup.relayUrl, setup.routerUrl),
       heapBytes: async () => ({
-        relay: await metricValue(setup.relayUrl, 'ci_relay_nodejs_heap_size_used_bytes'),
+        relay: await metricSum(setup.relayUrl, 'ci_relay_nodejs_heap_size_used_bytes'),
         worker: setup.worker
-          ? await metricValue(setup.routerUrl, 'ci_relay_nodejs_heap_size_used_bytes')
+          ? await metricSum(setup.routerUrl, 'ci_relay_nodejs_heap_size_used_bytes')
           : undefined,
       }),
       progress,

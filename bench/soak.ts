@@ -82,7 +82,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const { sink, events, progress } = options;
   const redis = new Redis(options.redisUrl, { lazyConnect: true });
   await redis.connect();
-  const eventsKey = recordKeys(options.prefix).events;
+  const { events: eventsKey, stream: streamKey } = recordKeys(options.prefix);
   const receivedBefore = sink.received;
   const repeatsBefore = sink.repeats;
   const toMb = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round(bytes / 1048576));
@@ -96,7 +96,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       rssMb: { relay: rssMb(options.pids.relay), worker: rssMb(options.pids.worker) },
       redisUsedBytes: await redisUsedMemory(options.redisUrl),
       retained: await redis.zcard(eventsKey),
-      streamEntries: await redis.xlen(recordKeys(options.prefix).stream),
+      streamEntries: await redis.xlen(streamKey),
     };
   };
   try {

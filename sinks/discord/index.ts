@@ -4,7 +4,7 @@ import { RateLimitedError, RetryableDeliveryError } from '../../src/contracts/de
 import type { Notification, Sink, SinkDeps } from '../../src/contracts/sink';
 import { runKey } from '../../src/event/run-identity';
 import { postJson, type JsonAnswer } from '../post-json';
-import { createRedisLock } from '../redis-lock';
+import { createRedisLock } from '../../src/redis/create-redis-lock';
 import { summarizeRun } from '../template/run-summary';
 import { defaultWebhookTimeoutMs } from '../webhook-timeout';
 import type { DiscordSinkConfig } from './config';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { CiEvent } from '../../src/event/ci-event-schema';
-import { createRedisLock } from '../redis-lock';
+import { createRedisLock } from '../../src/redis/create-redis-lock';
 import { runKey } from '../../src/event/run-identity';
 
 /** Where a run's message is and how far it is up to date. */

@@ -6,7 +6,7 @@ import { deliveryIndexKeys } from './create-delivery-store';
 import { eventIndexKeys } from './create-event-store';
 import { parseDelivery } from './delivery-record';
 import { indexedEventFields, recordKeys } from './record-keys';
-import { defineScript } from '../redis/define-script';
+import { createRedisLock } from '../redis/create-redis-lock';
 
 /** What one trimming pass removed. */
 export interface TrimResult {
@@ -28,14 +28,6 @@ const batchSize = 500;
 /** How long a trimming pass may hold the lock, should its instance die before it lets go. */
 const passLeaseMs = 5 * 60_000;
 
-// Keeps the lock for what is left of the interval, if it is still this pass's.
-const releaseScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-`;
-
 /**
  * Trims continuously, so memory stays flat under constant traffic: each pass removes events older than
  * `retention.days` and the oldest beyond `retention.events`, with their deliveries and index entries,
@@ -52,7 +44,7 @@ export function createRetentionTrimmer(deps: {
 }): RetentionTrimmer {
   const { redis, prefix, retention, log, now = Date.now, intervalMs = 10_000 } = deps;
   const keys = recordKeys(prefix);
-  const releaseLock = defineScript(redis, 'ciRelayReleaseTrimLock', 1, releaseScript);
+  const takeLock = createRedisLock(redis, { ttlMs: Math.max(intervalMs, passLeaseMs), waitMs: 0 });
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<unknown> | undefined;
 
@@ -103,9 +95,9 @@ export function createRetentionTrimmer(deps: {
    * Where the activity stream may start once events were trimmed by count: it carries each event (and
    * its deliveries) a second time, and it kept events no list had any more. A pass notes the stream's
    * last id with the newest retained event's time, read together (once a hundredth of retention.events
-   * arrived since the last note). A note whose time is older than the
-   * oldest retained event marks a point before which every entry belongs to a trimmed event, however
-   * late the router recorded it (a backlog) and whatever the hosts' clocks say.
+   * arrived since the last note). A note whose time is older than the oldest retained event marks a
+   * point before which every entry belongs to a trimmed event, however late the router recorded it (a
+   * backlog) and whatever the hosts' clocks say.
    */
   const streamMinIdByCount = async (): Promise<string | undefined> => {
     const [newest, last] = ((await redis
@@ -185,16 +177,11 @@ export function createRetentionTrimmer(deps: {
     // One instance trims per interval, and never two at once: the lock is held for the whole pass (two
     // passes side by side each removed the same excess, trimming below retention.events), then kept
     // for what is left of the interval. An instance that dies mid-pass holds it for the lease at most.
-    const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
     const started = now();
-    const got = await redis
-      .set(keys.trimLock, token, 'PX', Math.max(intervalMs, passLeaseMs), 'NX')
-      .catch(() => null);
-    if (got === null) return;
+    const release = await takeLock(keys.trimLock).catch(() => undefined);
+    if (!release) return;
     await trim().catch((err: unknown) => log.warn({ err }, '[retention] trimming failed; will try again'));
-    await releaseLock([keys.trimLock], [token, Math.max(1, intervalMs - (now() - started))]).catch(
-      () => undefined,
-    );
+    await release(Math.max(1, intervalMs - (now() - started))).catch(() => undefined);
   };
 
   return {
