@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, getPriority, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -161,6 +161,17 @@ interface StartOptions {
   retentionEvents?: number;
 }
 
+/** `" (worker at nice N)"` when the worker runs below the bench's own priority (`workers.nice`). */
+function niceOf(pid: number | undefined): string {
+  if (pid === undefined) return '';
+  try {
+    const nice = getPriority(pid);
+    return nice === getPriority() ? '' : ` (worker at nice ${nice})`;
+  } catch {
+    return '';
+  }
+}
+
 /** Starts redis-server, the relay (pointed at `sink`) and the baseline, and waits until all answer. */
 async function startAll(
   work: string,
@@ -289,7 +300,7 @@ async function relayBacklog(relayUrl: string, routerUrl: string): Promise<number
  * Waits until the router has caught up with what the receiver accepted, so that the next phase does not
  * compete with a backlog (and the baseline is not measured while the relay is still busy).
  */
-async function drainRelay(setup: Setup, timeoutMs = 10_000): Promise<Drain> {
+async function drainRelay(setup: Setup, timeoutMs = 60_000): Promise<Drain> {
   const { relayUrl, routerUrl } = setup;
   const start = performance.now();
   const first = (await relayBacklog(relayUrl, routerUrl)) ?? 0;
@@ -356,7 +367,7 @@ async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Prom
     connections: settings.connections,
     secondsPerRun: settings.seconds,
     method:
-      `${settings.layout === 'split' ? 'relay as receiver + worker processes; ' : ''}` +
+      `${settings.layout === 'split' ? `relay as receiver + worker processes${niceOf(setup.worker?.process.pid)}; ` : ''}` +
       `baseline and relay alternately, ${settings.rounds} rounds of ${settings.seconds} s after ${settings.warmupSeconds} s ` +
       'warm-up each, best run of each; the router catches up between runs',
     baseline: { best: best(baselineRuns), runs: baselineRuns },

@@ -111,6 +111,7 @@ program
         env: () => readEnv(launchEnv),
         envFile: '.env',
         gracePeriodMs,
+        lowerWorkerPriority: true,
         tlsInFront: /^(1|true|yes)$/i.test(process.env.RELAY_BEHIND_TLS_PROXY ?? ''),
         publishedSecrets: readPublishedSecrets(join(packageRoot(), '.env.example')),
       });

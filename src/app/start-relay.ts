@@ -37,6 +37,7 @@ import { listen } from './listen';
 import { relayWarnings } from './relay-warnings';
 import { watchRedis } from './watch-redis';
 import { withDeadline } from './with-deadline';
+import { lowerPriority } from './lower-priority';
 import { startPrivateRedis, type PrivateRedis } from './start-private-redis';
 
 /** What this process does: receive webhooks, run the workers, or both. */
@@ -70,6 +71,12 @@ export interface RelayOptions {
   env?: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
   /** The `.env` file `env` reads: an edit to it reloads the config as an edit to the config file does. */
   envFile?: string;
+  /**
+   * Apply `workers.nice` to this process when its role is `worker`. The CLI does; tests that start a
+   * worker inside the test process do not, so as not to lower the test runner's own priority.
+   * @defaultValue false
+   */
+  lowerWorkerPriority?: boolean;
   /** How long `close()` may take: in-flight work finishes within it, the rest is cut off. @defaultValue 10000 */
   gracePeriodMs?: number;
   /** HTTP server timeouts (see createHttpServer for the defaults and why). */
@@ -183,6 +190,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     settings: () => configStore.current().ciMetrics,
   });
 
+  if (role === 'worker' && options.lowerWorkerPriority === true)
+    lowerPriority(configStore.current().workerNice, log);
   if (role !== 'receiver') {
     const workerRedis = connect('worker');
     const workerRecords = createRecords({

@@ -139,6 +139,15 @@ export const relayConfigSchema = Type.Object(
                 'a job whose worker died (no lock renewal) is handed to another worker after this long; read at start',
             }),
           ),
+          nice: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 19,
+              default: 10,
+              description:
+                'a --role worker process lowers its CPU priority by this much (Unix nice) at start, so that on cores it shares with a receiver, webhooks are answered first and the router works off the queue after; 0 keeps its priority; read at start',
+            }),
+          ),
           eventPartitions: Type.Optional(
             Type.Integer({
               minimum: 1,

@@ -82,6 +82,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     deliveryTtlSeconds: raw.dedup?.deliveryTtlSeconds ?? 3 * 24 * 3600,
     notificationTtlSeconds: raw.dedup?.notificationTtlSeconds ?? 24 * 3600,
     stalledAfterMs: raw.workers?.stalledAfterMs ?? 30_000,
+    workerNice: raw.workers?.nice ?? 10,
     ...(raw.workers?.eventPartitions !== undefined && { eventPartitions: raw.workers.eventPartitions }),
     ...(raw.redis?.waitForReplicas && { waitForReplicas: { ...raw.redis.waitForReplicas } }),
     retention: { days: raw.retention?.days ?? 7, events: raw.retention?.events ?? 100_000 },

@@ -71,6 +71,8 @@ export interface RelayConfig {
   notificationTtlSeconds: number;
   /** @defaultValue 30 s */
   stalledAfterMs: number;
+  /** How much a `--role worker` process lowers its CPU priority (`workers.nice`). @defaultValue 10 */
+  workerNice: number;
   /** Event queues (`workers.eventPartitions`); undefined: 1 on a single Redis, 8 on a cluster. */
   eventPartitions?: number;
   /** `redis.waitForReplicas`: WAIT for replicas before answering 202; absent: off. */

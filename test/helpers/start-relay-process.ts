@@ -16,7 +16,7 @@ export interface RelayProcess {
 }
 
 /**
- * Runs `src/main.ts start --role all` (through tsx) on `configYaml` in an empty working directory (so
+ * Runs `src/main.ts start` (through tsx; `--role all` unless `role` says) on `configYaml` in an empty working directory (so
  * no `.env` is read), with `env` added; resolves once it says it is listening.
  */
 export async function startRelayProcess(options: {
@@ -24,6 +24,8 @@ export async function startRelayProcess(options: {
   port: number;
   env?: NodeJS.ProcessEnv;
   args?: string[];
+  /** `--role`, added to the default arguments. @defaultValue all */
+  role?: 'all' | 'receiver' | 'worker';
   /** Resolve at once, without waiting for "listening" (for processes expected to fail). */
   noWait?: boolean;
 }): Promise<RelayProcess> {
@@ -33,7 +35,17 @@ export async function startRelayProcess(options: {
   const main = join(__dirname, '../../src/main.ts');
   const child = spawn(
     process.execPath,
-    ['-r', require.resolve('tsx/cjs'), main, ...(options.args ?? ['start', '--config', configFile])],
+    [
+      '-r',
+      require.resolve('tsx/cjs'),
+      main,
+      ...(options.args ?? [
+        'start',
+        '--config',
+        configFile,
+        ...(options.role ? ['--role', options.role] : []),
+      ]),
+    ],
     {
       cwd: dir,
       env: {

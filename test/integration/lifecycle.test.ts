@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { RelayStartError } from '../../src/app/listen';
@@ -303,6 +303,36 @@ describe('ci-relay start as a process', function () {
     } finally {
       relay.child.kill('SIGKILL');
       await stuck.close();
+      await redis.stop();
+    }
+  });
+
+  it('a --role worker process runs at workers.nice (default 10) below the priority it was started with; a receiver keeps it', async () => {
+    const redis = await startRedis();
+    const started: Array<Awaited<ReturnType<typeof startRelayProcess>>> = [];
+    const start = async (role: 'receiver' | 'worker', yaml: string) => {
+      const relay = await startRelayProcess({
+        configYaml: yaml,
+        port: await freePort(),
+        env: { REDIS_URL: redis.url },
+        role,
+      });
+      started.push(relay);
+      return relay;
+    };
+    try {
+      const own = getPriority();
+      const yaml = configYaml('http://127.0.0.1:1/');
+      const worker = await start('worker', yaml);
+      assert.equal(getPriority(worker.child.pid), Math.min(19, own + 10));
+      assert.match(worker.output(), /worker CPU priority lowered to nice/);
+      const receiver = await start('receiver', yaml);
+      assert.equal(getPriority(receiver.child.pid), own);
+      const unchanged = await start('worker', `${yaml}workers: { nice: 0 }\n`);
+      assert.equal(getPriority(unchanged.child.pid), own);
+    } finally {
+      for (const relay of started) relay.child.kill('SIGKILL');
+      await Promise.all(started.map((relay) => relay.exited));
       await redis.stop();
     }
   });

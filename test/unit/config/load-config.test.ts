@@ -22,6 +22,7 @@ describe('loadConfig', () => {
     assert.deepEqual(config.sources.get('github')?.secrets, ['from-the-environment']);
     assert.equal(config.bodyLimitBytes, 1024 * 1024);
     assert.equal(config.deliveryTtlSeconds, 3 * 24 * 3600);
+    assert.equal(config.workerNice, 10);
     assert.deepEqual(
       config.routes.map((r) => [r.name, r.continue, r.conditions.map((c) => c.key)]),
       [
@@ -82,6 +83,7 @@ describe('loadConfig', () => {
     ],
     ['yaml-syntax-error', /^YAML: /],
     ['wrong-version', /^version: must be equal to constant$/],
+    ['worker-nice-out-of-range', /^workers\.nice: must be <= 19$/],
   ];
   for (const [file, expected] of cases) {
     it(`refuses ${file}`, () => {
