@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { measureCpu } from './cpu';
-import { runLatency, startSink, type SinkServer } from './latency';
+import { runLatency, startSink, type Distribution, type SinkServer } from './latency';
 import { deliveryIds, distinctJobs, fixtureBody, githubSecret, projectRoot } from './payload';
 import {
   freePort,
@@ -386,12 +386,31 @@ async function throughputPhase(setup: Setup, nextDeliveryId: () => string): Prom
   };
 }
 
+/** POST -> 202 of the bare Express app under the latency phase's client and rate. */
+async function baselineLatency(baselineUrl: string): Promise<Distribution | undefined> {
+  const result = await runLatency({
+    url: `${baselineUrl}/hooks/github`,
+    rate: settings.rate,
+    seconds: settings.latencySeconds,
+    warmupSeconds: 1,
+    settleMs: 5000,
+    nextDeliveryId: deliveryIds(),
+  });
+  return result.answer;
+}
+
 /** (b) Open-loop latency from POST to the sink. */
 async function latencyPhase(
   setup: Setup,
   nextDeliveryId: () => string,
 ): Promise<NonNullable<Report['latency']>> {
-  progress(`latency: ${settings.rate} events/s for ${settings.latencySeconds} s after 1 s warm-up`);
+  // The same client at the same rate against the bare Express app, first: how fast this machine answers
+  // a POST at all, right now (its scheduling noise is in the relay's figures too).
+  progress(
+    `latency: bare Express, ${settings.rate} requests/s for ${settings.latencySeconds} s after 1 s warm-up`,
+  );
+  const baseline = setup.baseline ? await baselineLatency(setup.baselineUrl) : undefined;
+  progress(`latency: relay, ${settings.rate} events/s for ${settings.latencySeconds} s after 1 s warm-up`);
   const cpu = measureCpu({
     relay: setup.relay.process.pid,
     ...(setup.worker && { worker: setup.worker.process.pid }),
@@ -411,6 +430,7 @@ async function latencyPhase(
   const e2e = result.endToEnd;
   return {
     ...result,
+    ...(baseline && { baselineAnswer: baseline }),
     redisCommandsPerEvent: result.delivered > 0 ? calls / result.delivered : undefined,
     rssMb: { relay: rssMb(setup.relay.process.pid), worker: rssMb(setup.worker?.process.pid) },
     cpu: cpu(),
@@ -455,7 +475,6 @@ async function main(): Promise<Report> {
     const setup = await startAll(work, sink, sinkSecret);
     const nextDeliveryId = deliveryIds();
     const throughput = settings.throughput ? await throughputPhase(setup, nextDeliveryId) : undefined;
-    await setup.baseline?.stop();
     let latency: Report['latency'];
     if (settings.latency) {
       const runs: NonNullable<Report['latency']>[] = [];
@@ -471,12 +490,14 @@ async function main(): Promise<Report> {
         runs: runs.map((r) => ({
           endToEnd: r.endToEnd,
           answer: r.answer,
+          ...(r.baselineAnswer && { baselineAnswer: r.baselineAnswer }),
           redisCommandsPerEvent: r.redisCommandsPerEvent,
           delivered: r.delivered,
           sent: r.sent,
         })),
       };
     }
+    await setup.baseline?.stop();
     let api;
     if (settings.api) {
       progress(

@@ -88,7 +88,8 @@ export async function startSink(key: Buffer): Promise<SinkServer> {
 export interface LatencyOptions {
   /** `POST` target, e.g. `http://127.0.0.1:8080/hooks/github`. */
   url: string;
-  sink: SinkServer;
+  /** Where the relay delivers; absent for the baseline, which only answers (then only answers are timed). */
+  sink?: SinkServer;
   /** Events per second. */
   rate: number;
   /** Measured seconds. */
@@ -191,13 +192,14 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
   });
 
   const deadline = performance.now() + settleMs;
-  const allIn = () => [...sentAt.keys()].every((id) => sink.arrivals.has(id)) && answered >= total;
+  const allIn = () =>
+    answered >= total && (sink === undefined || [...sentAt.keys()].every((id) => sink.arrivals.has(id)));
   while (!allIn() && performance.now() < deadline) await sleep(20);
   agent.destroy();
 
   const endToEnd: number[] = [];
-  for (const [id, start] of sentAt) {
-    const arrived = sink.arrivals.get(id);
+  for (const [id, start] of sink === undefined ? [] : sentAt) {
+    const arrived = sink?.arrivals.get(id);
     if (arrived !== undefined) endToEnd.push(arrived - start);
   }
   return {
@@ -211,7 +213,7 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
     non202,
     requestErrors,
     lateSends,
-    sinkRepeats: sink.repeats,
-    sinkBadSignatures: sink.badSignatures,
+    sinkRepeats: sink?.repeats ?? 0,
+    sinkBadSignatures: sink?.badSignatures ?? 0,
   };
 }

@@ -48,6 +48,8 @@ export interface Report {
     cpuMicrosPerRequest: { baseline?: number; relay?: number; redis?: number };
   };
   latency?: LatencyResult & {
+    /** POST -> 202 of the bare Express app, same client and rate, just before this run. */
+    baselineAnswer?: Distribution;
     cpu: CpuUse;
     /** Redis commands (Lua-internal calls included) per delivered event in the latency phase. */
     redisCommandsPerEvent?: number | undefined;
@@ -59,6 +61,7 @@ export interface Report {
     runs?: Array<{
       endToEnd: Distribution | undefined;
       answer: Distribution | undefined;
+      baselineAnswer?: Distribution;
       redisCommandsPerEvent?: number | undefined;
       delivered: number;
       sent: number;
@@ -147,6 +150,11 @@ export function formatReport(report: Report, previous?: Report): string {
         `(targets p50 <= ${l.targets.p50Ms} ${verdict(l.pass.p50)}, p99 <= ${l.targets.p99Ms} ${verdict(l.pass.p99)})` +
         was(pl && dist(pl.endToEnd)),
       `            POST -> 202  ${dist(l.answer)}${was(pl && dist(pl.answer))}`,
+      ...(l.baselineAnswer
+        ? [
+            `            bare Express POST -> 202 (same client and rate, just before): ${dist(l.baselineAnswer)}`,
+          ]
+        : []),
       `            redis commands per event (INFO commandstats, Lua calls included): ${fixed(l.redisCommandsPerEvent, 0)}` +
         ` (target <= ${targets.commandsPerEvent} ${verdict(l.redisCommandsPerEvent !== undefined && l.redisCommandsPerEvent <= targets.commandsPerEvent)})` +
         `${was(pl?.redisCommandsPerEvent === undefined ? undefined : fixed(pl.redisCommandsPerEvent, 0))}` +
@@ -170,6 +178,7 @@ export function formatReport(report: Report, previous?: Report): string {
         `            spread over ${runs.length} runs (the figures above are the median run's): ` +
           `POST -> sink p50 ${spread((r) => r.endToEnd?.p50, 2)} ms, p99 ${spread((r) => r.endToEnd?.p99, 1)} ms; ` +
           `POST -> 202 p50 ${spread((r) => r.answer?.p50, 2)} ms, p99 ${spread((r) => r.answer?.p99, 1)} ms; ` +
+          `bare Express POST -> 202 p50 ${spread((r) => r.baselineAnswer?.p50, 2)} ms, p99 ${spread((r) => r.baselineAnswer?.p99, 1)} ms; ` +
           `commands per event ${spread((r) => r.redisCommandsPerEvent, 1)}; ` +
           `delivered ${runs.map((r) => `${r.delivered}/${r.sent}`).join(', ')}`,
       );
