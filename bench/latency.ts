@@ -198,10 +198,11 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
   agent.destroy();
 
   const endToEnd: number[] = [];
-  for (const [id, start] of sink === undefined ? [] : sentAt) {
-    const arrived = sink?.arrivals.get(id);
-    if (arrived !== undefined) endToEnd.push(arrived - start);
-  }
+  if (sink)
+    for (const [id, start] of sentAt) {
+      const arrived = sink.arrivals.get(id);
+      if (arrived !== undefined) endToEnd.push(arrived - start);
+    }
   return {
     rate,
     seconds,

@@ -7,18 +7,15 @@ import type { Logger } from 'pino';
  * providers wait on, and they retry (and in the end disable the hook) when it is slow. Where the two
  * share cores, the kernel then runs the receiver first. A worker alone on its machine is unaffected:
  * nice only orders processes that compete for a core.
- *
- * @returns the process's nice value after the change; undefined when the system refused it (logged).
+ * A system that refuses is logged, and the process runs on at its priority.
  */
-export function lowerPriority(by: number, log: Logger): number | undefined {
-  if (by <= 0) return undefined;
+export function lowerPriority(by: number, log: Logger): void {
+  if (by <= 0) return;
   try {
     const target = Math.min(19, getPriority() + by);
     setPriority(target);
     log.info({ nice: target }, `[relay] worker CPU priority lowered to nice ${target} (workers.nice)`);
-    return target;
   } catch (err) {
     log.warn({ err }, '[relay] could not lower the worker CPU priority (workers.nice)');
-    return undefined;
   }
 }

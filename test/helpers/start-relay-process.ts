@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Role } from '../../src/app/start-relay';
 import { waitFor } from './start-test-relay';
 
 /** `ci-relay start` in a child process, as an operator runs it. */
@@ -25,7 +26,7 @@ export async function startRelayProcess(options: {
   env?: NodeJS.ProcessEnv;
   args?: string[];
   /** `--role`, added to the default arguments. @defaultValue all */
-  role?: 'all' | 'receiver' | 'worker';
+  role?: Role;
   /** Resolve at once, without waiting for "listening" (for processes expected to fail). */
   noWait?: boolean;
 }): Promise<RelayProcess> {

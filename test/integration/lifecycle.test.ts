@@ -9,7 +9,7 @@ import request from 'supertest';
 import { RelayStartError } from '../../src/app/listen';
 import { readEnv } from '../../src/config/read-env';
 import { createLogger } from '../../src/log/create-logger';
-import { startRelay } from '../../src/app/start-relay';
+import { startRelay, type Role } from '../../src/app/start-relay';
 import { githubSignature } from '../helpers/sign';
 import { answer, startCaptureServer, type CaptureServer } from '../helpers/start-capture-server';
 import { freePort, startRedis, type TestRedis } from '../helpers/start-redis';
@@ -310,7 +310,7 @@ describe('ci-relay start as a process', function () {
   it('a --role worker process runs at workers.nice (default 10) below the priority it was started with; a receiver keeps it', async () => {
     const redis = await startRedis();
     const started: Array<Awaited<ReturnType<typeof startRelayProcess>>> = [];
-    const start = async (role: 'receiver' | 'worker', yaml: string) => {
+    const start = async (role: Role, yaml: string) => {
       const relay = await startRelayProcess({
         configYaml: yaml,
         port: await freePort(),
